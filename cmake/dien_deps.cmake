@@ -1,0 +1,35 @@
+# Third-party headers: Eigen 3.4 and nlohmann-json from the system (Debian packages),
+# or from .deps/include (filled by tools/pack-deps.sh for machines that lack them).
+add_library(dien_deps INTERFACE)
+
+set(DIEN_DEPS_DIR ${CMAKE_CURRENT_SOURCE_DIR}/.deps CACHE PATH "Fallback folder with vendored headers")
+
+find_package(Eigen3 3.4 QUIET NO_MODULE)
+if(TARGET Eigen3::Eigen)
+  target_link_libraries(dien_deps INTERFACE Eigen3::Eigen)
+  message(STATUS "dien: Eigen ${Eigen3_VERSION} from the system")
+elseif(EXISTS ${DIEN_DEPS_DIR}/include/eigen3/Eigen/Core)
+  target_include_directories(dien_deps SYSTEM INTERFACE ${DIEN_DEPS_DIR}/include/eigen3)
+  message(STATUS "dien: Eigen from ${DIEN_DEPS_DIR}")
+else()
+  message(FATAL_ERROR "dien: Eigen 3.4 not found. Run tools/install-deps.sh (Debian: libeigen3-dev).")
+endif()
+
+find_package(nlohmann_json 3 QUIET)
+if(TARGET nlohmann_json::nlohmann_json)
+  target_link_libraries(dien_deps INTERFACE nlohmann_json::nlohmann_json)
+elseif(EXISTS ${DIEN_DEPS_DIR}/include/nlohmann/json.hpp)
+  target_include_directories(dien_deps SYSTEM INTERFACE ${DIEN_DEPS_DIR}/include)
+else()
+  message(FATAL_ERROR "dien: nlohmann-json not found. Run tools/install-deps.sh (Debian: nlohmann-json3-dev).")
+endif()
+
+find_package(OpenMP)
+if(OpenMP_CXX_FOUND)
+  target_link_libraries(dien_deps INTERFACE OpenMP::OpenMP_CXX)
+  target_compile_definitions(dien_deps INTERFACE DIEN_WITH_OPENMP=1)
+else()
+  target_compile_definitions(dien_deps INTERFACE DIEN_WITH_OPENMP=0)
+endif()
+find_package(Threads REQUIRED)
+target_link_libraries(dien_deps INTERFACE Threads::Threads)

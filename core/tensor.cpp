@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+// Tensor basics: allocation, metadata, host copies. Differentiable methods (backward, clone,
+// reshape, casts) live in autograd/.
+#include "core/tensor.h"
+
+#include <cstring>
+
+#include "autograd/node.h"
+#include "kernels/dispatch.h"
+
+namespace dien {
+
+namespace {
+const TensorImpl& need(const std::shared_ptr<TensorImpl>& p) {
+  if (!p) fail("tensor", "use of an undefined tensor");
+  return *p;
+}
+}  // namespace
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape.numel()) * dtype_size(dtype), device);
+  impl->shape = shape;
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
+}
+
+const Shape& Tensor::shape() const { return need(impl_).shape; }
+DType Tensor::dtype() const { return need(impl_).dtype; }
+Device Tensor::device() const { return need(impl_).storage->device(); }
+
+void* Tensor::raw_data() const {
+  const auto& i = need(impl_);
+  return static_cast<char*>(i.storage->data()) + i.offset_bytes;
+}
+
+void Tensor::check_dtype(DType want, const char* op) const {
+  if (dtype() != want) fail(op, "expected a ", dtype_name(want), " tensor, got ", describe());
+}
+
+bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+
+Tensor& Tensor::set_requires_grad(bool on) {
+  need(impl_);
+  if (impl_->grad_fn)
+    fail("set_requires_grad", "only leaf tensors can change requires_grad; this one was made by ",
+         impl_->grad_fn->name(), " (use detach())");
+  if (on && !is_floating(dtype()))
+    fail("set_requires_grad", "only floating tensors can require gradients, got ", describe());
+  impl_->requires_grad = on;
+  return *this;
+}
+
+bool Tensor::is_leaf() const { return need(impl_).grad_fn == nullptr; }
+
+Tensor Tensor::grad() const { return Tensor(need(impl_).grad); }
+
+void Tensor::set_grad(const Tensor& g) {
+  need(impl_);
+  if (g.defined() && (g.shape() != shape() || g.dtype() != dtype() || g.device() != device()))
+    fail("set_grad", "gradient ", g.describe(), " does not match tensor ", describe());
+  impl_->grad = g.impl_ptr();
+}
+
+void Tensor::zero_grad() {
+  if (impl_) impl_->grad.reset();
+}
+
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return need(impl_).grad_fn; }
+int Tensor::output_nr() const { return need(impl_).output_nr; }
+
+Tensor Tensor::detach() const {
+  const auto& src = need(impl_);
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = src.storage;
+  impl->offset_bytes = src.offset_bytes;
+  impl->shape = src.shape;
+  impl->dtype = src.dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::to(Device device) const {
+  if (device == this->device()) return *this;
+  Tensor out = Tensor::empty(shape(), dtype(), device);
+  Backend& be = this->device().is_cpu() ? backend_for(device) : backend_for(this->device());
+  be.copy_bytes(out.raw_data(), device, raw_data(), this->device(), nbytes());
+  // Differentiable transfer: the gradient goes back to the source device.
+  return autograd_to_device(*this, out);
+}
+
+template <class T>
+std::vector<T> Tensor::to_vector() const {
+  check_dtype(dtype_v<T>, "to_vector");
+  std::vector<T> v(static_cast<size_t>(numel()));
+  if (v.empty()) return v;
+  if (device().is_cpu()) {
+    std::memcpy(v.data(), raw_data(), nbytes());
+  } else {
+    backend_for(device()).copy_bytes(v.data(), Device::cpu(), raw_data(), device(), nbytes());
+  }
+  return v;
+}
+template std::vector<float> Tensor::to_vector<float>() const;
+template std::vector<double> Tensor::to_vector<double>() const;
+template std::vector<int32_t> Tensor::to_vector<int32_t>() const;
+template std::vector<int64_t> Tensor::to_vector<int64_t>() const;
+
+double Tensor::item() const {
+  if (numel() != 1) fail("item", "expected a tensor with one element, got ", describe());
+  switch (dtype()) {
+    case DType::F32: return to_vector<float>()[0];
+    case DType::F64: return to_vector<double>()[0];
+    case DType::I32: return to_vector<int32_t>()[0];
+    case DType::I64: return static_cast<double>(to_vector<int64_t>()[0]);
+  }
+  return 0;
+}
+
+std::string Tensor::describe() const {
+  if (!impl_) return "<undefined>";
+  return shape().str() + " " + dtype_name(dtype()) + " " + device().str();
+}
+
+}  // namespace dien

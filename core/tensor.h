@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// Tensor: a handle (shared pointer) to contiguous row-major data of up to 4 dimensions,
+// plus what reverse-mode autograd needs (requires_grad, .grad, the node that made it).
+//
+//   auto w = dien::uniform({4, 3}, -1, 1, gen).set_requires_grad(true);
+//   auto x = dien::from_vector<float>({1, 2, 3}, {1, 3});
+//   auto y = dien::sum(dien::linear(x, w, {}));
+//   y.backward();                      // w.grad() is now d y / d w
+//
+// Copying a Tensor copies the handle, not the data (like torch.Tensor); use clone().
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/device.h"
+#include "core/dtype.h"
+#include "core/error.h"
+#include "core/shape.h"
+#include "core/storage.h"
+
+namespace dien {
+
+class Node;
+struct TensorImpl;
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  // Uninitialised tensor of the given shape (contents undefined).
+  static Tensor empty(const Shape& shape, DType dtype = DType::F32, Device device = Device::cpu());
+
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const;
+  int ndim() const { return shape().size(); }
+  int64_t size(int dim) const { return shape().at(dim); }  // negative dim counts from the end
+  int64_t numel() const { return shape().numel(); }
+  DType dtype() const;
+  Device device() const;
+  size_t nbytes() const { return static_cast<size_t>(numel()) * dtype_size(dtype()); }
+
+  // Raw element pointer (device pointer for CUDA tensors). data<T>() checks T against dtype.
+  void* raw_data() const;
+  template <class T> T* data() const {
+    check_dtype(dtype_v<T>, "data");
+    return static_cast<T*>(raw_data());
+  }
+
+  // ---- autograd -------------------------------------------------------------
+  bool requires_grad() const;
+  // Marks a leaf as a parameter/input whose gradient is wanted. Returns *this.
+  Tensor& set_requires_grad(bool on = true);
+  bool is_leaf() const;                 // no grad_fn (made by the user, or under NoGradGuard)
+  Tensor grad() const;                  // accumulated gradient of a leaf (undefined if none)
+  void set_grad(const Tensor& g);
+  void zero_grad();                     // drops the accumulated gradient
+  const std::shared_ptr<Node>& grad_fn() const;
+  int output_nr() const;
+  // Reverse-mode pass from this tensor. With no argument the tensor must hold one element
+  // (gradient 1). retain_graph keeps saved tensors so that backward can run again.
+  void backward(const Tensor& grad_output = Tensor(), bool retain_graph = false) const;
+  // Same data, no history, requires_grad false.
+  Tensor detach() const;
+
+  // ---- copies and conversions ----------------------------------------------
+  Tensor clone() const;                 // deep copy, differentiable
+  Tensor to(Device device) const;       // copy to another device (self if already there)
+  Tensor to(DType dtype) const;         // cast (self if already that dtype); differentiable f32<->f64
+  // View with another shape (same storage); one dim may be -1. With a Shape s: reshape(s.vec()).
+  Tensor reshape(const std::vector<int64_t>& shape) const;
+
+  template <class T> std::vector<T> to_vector() const;  // copies to host; T must match dtype
+  double item() const;                  // single element as double (any dtype)
+  template <class T> T item() const { return static_cast<T>(item()); }
+
+  std::string str(int max_per_dim = 6) const;   // values, shape, dtype, device
+  std::string describe() const;                  // "[2, 3] f32 cpu" (for error messages)
+
+  TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+  bool same(const Tensor& o) const { return impl_ == o.impl_; }
+
+  void check_dtype(DType want, const char* op) const;
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+struct TensorImpl {
+  std::shared_ptr<Storage> storage;
+  size_t offset_bytes = 0;
+  Shape shape;
+  DType dtype = DType::F32;
+  bool requires_grad = false;
+  std::shared_ptr<TensorImpl> grad;     // leaf gradient accumulator
+  std::shared_ptr<Node> grad_fn;        // node that produced this tensor (non-leaf)
+  int output_nr = 0;                    // which output of grad_fn
+  std::weak_ptr<Node> grad_accumulator; // AccumulateGrad node of a leaf, made on demand
+};
+
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
+
+// ---- factories (core/tensor_factory.cpp) --------------------------------------
+Tensor zeros(const Shape& shape, DType dtype = DType::F32, Device device = Device::cpu());
+Tensor ones(const Shape& shape, DType dtype = DType::F32, Device device = Device::cpu());
+Tensor full(const Shape& shape, double value, DType dtype = DType::F32, Device device = Device::cpu());
+Tensor scalar_tensor(double value, DType dtype = DType::F32, Device device = Device::cpu());
+Tensor arange(int64_t n, DType dtype = DType::I64, Device device = Device::cpu());
+Tensor zeros_like(const Tensor& t);
+Tensor ones_like(const Tensor& t);
+template <class T>
+Tensor from_vector(const std::vector<T>& values, const Shape& shape, Device device = Device::cpu());
+template <class T>
+Tensor from_vector(const std::vector<T>& values) {
+  return from_vector<T>(values, Shape{static_cast<int64_t>(values.size())});
+}
+
+class Generator;
+// Uniform in [lo, hi) and normal(mean, std) drawn from a Philox stream (core/rng.h).
+Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen, DType dtype = DType::F32,
+               Device device = Device::cpu());
+Tensor normal(const Shape& shape, double mean, double std, Generator& gen, DType dtype = DType::F32,
+              Device device = Device::cpu());
+
+}  // namespace dien

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+// THE list of kernels. Every op of dien is declared here once and implemented by each
+// backend (kernels/cpu: Eigen + plain loops; kernels/cuda: CUDA + cuBLAS). Autograd ops
+// (autograd/ops/*.cpp) validate shapes, dtypes and devices, allocate outputs and call these;
+// kernels never validate user input (they may assume what the op checked).
+//
+// Conventions
+// - All tensors are contiguous and on this backend's device; floating kernels take f32 or f64
+//   (all floating operands of one call share a dtype).
+// - Outputs are preallocated by the caller with the documented shape.
+// - `beta` on a backward kernel: 0 overwrites the gradient output, 1 accumulates into it.
+// - Forward and backward of an op sit next to each other.
+#pragma once
+#include <cstdint>
+
+#include "core/device.h"
+#include "core/tensor.h"
+
+namespace dien {
+
+enum class UnaryOp : uint8_t { Neg, Exp, Log, Sigmoid, Tanh, Relu };
+enum class BinaryOp : uint8_t { Add, Sub, Mul, Div };
+const char* unary_op_name(UnaryOp op);
+const char* binary_op_name(BinaryOp op);
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual const char* name() const = 0;
+
+  // ---- memory ----------------------------------------------------------------
+  virtual void* allocate(size_t nbytes, Device device) = 0;
+  virtual void deallocate(void* p, Device device) = 0;
+  // Copies nbytes between two tensors' memory; either side may be on the host.
+  virtual void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes) = 0;
+
+  // ---- fill / cast / axpy (kernels/cpu/fill.cpp) -------------------------------
+  virtual void fill(Tensor& t, double value) = 0;                   // any dtype
+  virtual void cast(const Tensor& src, Tensor& dst) = 0;            // same numel, any dtypes
+  virtual void axpy(double alpha, const Tensor& x, Tensor& y) = 0;  // y += alpha*x, same shape
+  virtual void scale_shift(const Tensor& x, double alpha, double beta, Tensor& y) = 0;  // y = alpha*x+beta
+
+  // ---- elementwise (kernels/cpu/elementwise.cpp) --------------------------------
+  // y = op(x), same shape.
+  virtual void unary_forward(UnaryOp op, const Tensor& x, Tensor& y) = 0;
+  // gx (=|+=) gy * op'(x); kernels read x or y, whichever the derivative needs.
+  virtual void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& gy,
+                              Tensor& gx, double beta) = 0;
+  // out = a op b with NumPy broadcasting; out has the broadcast shape. out may alias a or b
+  // when it has that operand's shape.
+  virtual void binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) = 0;
+  // out (=|+=) sum of x over the dimensions broadcast from out's shape to x's shape
+  // (the adjoint of broadcasting); out's shape must broadcast to x's shape.
+  virtual void sum_to(const Tensor& x, Tensor& out, double beta) = 0;
+  // out = x broadcast to out's shape.
+  virtual void expand(const Tensor& x, Tensor& out) = 0;
+
+  // ---- matmul (kernels/cpu/matmul.cpp) -----------------------------------------
+  // c = alpha * op(a) op(b) + beta * c. 2-D: a [M,K] (or [K,M] if trans_a), b [K,N] (or [N,K]),
+  // c [M,N]. 3-D: the same per batch; a, b and c have the same leading batch size.
+  virtual void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
+                    double alpha, double beta) = 0;
+
+  // ---- shape (kernels/cpu/shape_ops.cpp) ----------------------------------------
+  // Copies a band along `dim`: dst[..., dst_start + i, ...] (=|+=) src[..., src_start + i, ...]
+  // for i in [0, len). src and dst have the same shape except along `dim`. Concat, slice,
+  // split and their backwards are all this kernel.
+  virtual void copy_band(const Tensor& src, int64_t src_start, Tensor& dst, int64_t dst_start,
+                         int dim, int64_t len, double beta) = 0;
+  // out = x with the last two dimensions swapped: x [..., M, N] -> out [..., N, M].
+  virtual void transpose_last2(const Tensor& x, Tensor& out) = 0;
+
+  // ---- activations with parameters (kernels/cpu/activation.cpp) -----------------
+  // PReLU over the last dim: y = x > 0 ? x : w[c] * x, w [C] or [1]. x [..., C].
+  virtual void prelu_forward(const Tensor& x, const Tensor& w, Tensor& y) = 0;
+  // gx = gy * (x > 0 ? 1 : w) (overwrites); gw (=|+=) sum over rows of gy * min(x, 0)-part.
+  virtual void prelu_backward(const Tensor& x, const Tensor& w, const Tensor& gy, Tensor* gx,
+                              Tensor* gw, double beta_w) = 0;
+
+  // ---- softmax (kernels/cpu/softmax.cpp) ----------------------------------------
+  // y = softmax(x) over the last dim; with `mask` (same shape as x, nonzero = valid), masked
+  // entries get 0 and a fully masked row is all 0.
+  virtual void softmax_forward(const Tensor& x, const Tensor* mask, Tensor& y) = 0;
+  // gx = y * (gy - sum(gy * y)) per row (overwrites).
+  virtual void softmax_backward(const Tensor& y, const Tensor& gy, Tensor& gx) = 0;
+
+  // ---- embedding (kernels/cpu/embedding.cpp) ------------------------------------
+  // out[i, :] = weight[ids[i], :]; weight [V, E], ids i32/i64 with n elements, out [n, E].
+  // Ids were range-checked by the op.
+  virtual void embedding_forward(const Tensor& weight, const Tensor& ids, Tensor& out) = 0;
+  // gw[ids[i], :] += gy[i, :] (accumulates; gw must be initialised).
+  virtual void embedding_backward(const Tensor& gy, const Tensor& ids, Tensor& gw) = 0;
+
+  // ---- dropout / random (kernels/cpu/dropout.cpp) -------------------------------
+  // mask[i] = u_i >= p ? 1/(1-p) : 0, where u_i is the i-th uniform of the Philox stream
+  // (seed, offset) as defined in core/philox.h: CPU and CUDA draw identical masks.
+  virtual void dropout_mask(Tensor& mask, double p, uint64_t seed, uint64_t offset) = 0;
+
+  // ---- batch norm (kernels/cpu/batch_norm.cpp) ----------------------------------
+  // x [N, C]. Training: batch statistics (biased variance for normalising, unbiased for the
+  // running update: running = (1-momentum)*running + momentum*batch); save_mean/save_invstd [C]
+  // receive the batch mean and 1/sqrt(var+eps). Eval: running statistics, copied into
+  // save_mean/save_invstd. gamma/beta may be null (no affine).
+  virtual void batch_norm_forward(const Tensor& x, const Tensor* gamma, const Tensor* beta,
+                                  Tensor* running_mean, Tensor* running_var, bool training,
+                                  double momentum, double eps, Tensor& y, Tensor& save_mean,
+                                  Tensor& save_invstd) = 0;
+  // Gradients (overwrite) of x, gamma, beta; any output may be null when not needed.
+  // training: through the batch statistics; eval: statistics are constants.
+  virtual void batch_norm_backward(const Tensor& x, const Tensor* gamma, const Tensor& save_mean,
+                                   const Tensor& save_invstd, const Tensor& gy, bool training,
+                                   Tensor* gx, Tensor* ggamma, Tensor* gbeta) = 0;
+
+  // ---- losses (kernels/cpu/loss.cpp) --------------------------------------------
+  // Elementwise binary cross-entropy on probabilities, p clamped to [eps, 1-eps]:
+  // l = -(t log p + (1-t) log(1-p)).
+  virtual void bce_forward(const Tensor& p, const Tensor& t, double eps, Tensor& l) = 0;
+  // gp = gl * (p - t) / (p (1 - p)) inside the clamp, 0 where p was clamped.
+  virtual void bce_backward(const Tensor& p, const Tensor& t, double eps, const Tensor& gl,
+                            Tensor& gp) = 0;
+  // Elementwise BCE on logits, stable: l = max(x,0) - x t + log(1 + exp(-|x|)).
+  virtual void bce_logits_forward(const Tensor& x, const Tensor& t, Tensor& l) = 0;
+  // gx = gl * (sigmoid(x) - t).
+  virtual void bce_logits_backward(const Tensor& x, const Tensor& t, const Tensor& gl, Tensor& gx) = 0;
+
+  // ---- sequences (kernels/cpu/sequence.cpp) -------------------------------------
+  // mask [B, T] (any dtype) = 1 where t < lengths[b], else 0; lengths i32/i64 [B], checked
+  // to lie in [0, T] by the op.
+  virtual void sequence_mask(const Tensor& lengths, Tensor& mask) = 0;
+
+  // ---- optimizers (kernels/cpu/optim.cpp); param, grad, state: same shape -------
+  virtual void sgd_step(Tensor& param, const Tensor& grad, Tensor* momentum_buf, double lr,
+                        double momentum, double dampening, bool nesterov, double weight_decay,
+                        bool first_step) = 0;
+  virtual void adam_step(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
+                         int64_t step, double lr, double beta1, double beta2, double eps,
+                         double weight_decay) = 0;
+  virtual void adagrad_step(Tensor& param, const Tensor& grad, Tensor& sum_sq, int64_t step,
+                            double lr, double lr_decay, double eps, double weight_decay) = 0;
+  virtual void rmsprop_step(Tensor& param, const Tensor& grad, Tensor& square_avg,
+                            Tensor* momentum_buf, double lr, double alpha, double eps,
+                            double momentum, double weight_decay) = 0;
+};
+
+}  // namespace dien

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// Helpers shared by the CPU kernels: dtype dispatch, a parallel loop, broadcast indexing.
+// Eigen types appear only in kernels/cpu/*.cpp, never in this header's callers' headers.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+#include "core/error.h"
+#if DIEN_WITH_OPENMP
+#include <omp.h>
+#endif
+#include "core/tensor.h"
+
+namespace dien::cpu {
+
+// Calls f(T{}) with T = float or double according to dt; other dtypes are an error naming op.
+template <class F>
+void dispatch_float(DType dt, const char* op, F&& f) {
+  switch (dt) {
+    case DType::F32: f(float{}); return;
+    case DType::F64: f(double{}); return;
+    default: fail(op, "expected an f32 or f64 tensor, got ", dtype_name(dt));
+  }
+}
+
+// Calls f(I{}) with I = int32_t or int64_t.
+template <class F>
+void dispatch_index(DType dt, const char* op, F&& f) {
+  switch (dt) {
+    case DType::I32: f(int32_t{}); return;
+    case DType::I64: f(int64_t{}); return;
+    default: fail(op, "expected an i32 or i64 tensor, got ", dtype_name(dt));
+  }
+}
+
+// Calls f(T{}) for any of the four dtypes.
+template <class F>
+void dispatch_all(DType dt, F&& f) {
+  switch (dt) {
+    case DType::F32: f(float{}); return;
+    case DType::F64: f(double{}); return;
+    case DType::I32: f(int32_t{}); return;
+    case DType::I64: f(int64_t{}); return;
+  }
+}
+
+// Elements per thread below which loops stay serial (thread start-up costs more).
+inline constexpr int64_t kParallelGrain = 1 << 15;
+
+// f(begin, end) over [0, n), split across OpenMP threads when n is large.
+template <class F>
+void parallel_for(int64_t n, int64_t grain, F&& f) {
+#if DIEN_WITH_OPENMP
+  if (n > grain) {
+#pragma omp parallel
+    {
+      int nt = omp_get_num_threads(), id = omp_get_thread_num();
+      int64_t chunk = (n + nt - 1) / nt;
+      int64_t b = std::min<int64_t>(n, chunk * id), e = std::min<int64_t>(n, b + chunk);
+      if (b < e) f(b, e);
+    }
+    return;
+  }
+#endif
+  if (n > 0) f(0, n);
+}
+
+// 4-D broadcast indexing: the output shape padded to 4 dims on the left, and for an operand the
+// strides into it (0 along broadcast dimensions).
+struct Bcast4 {
+  std::array<int64_t, 4> dims{1, 1, 1, 1};
+  std::array<int64_t, 4> stride{0, 0, 0, 0};
+};
+inline std::array<int64_t, 4> pad4(const Shape& s) {
+  std::array<int64_t, 4> d{1, 1, 1, 1};
+  for (int i = 0; i < s.size(); ++i) d[4 - s.size() + i] = s[i];
+  return d;
+}
+// Strides of `operand` when read at the indices of `out` (operand broadcast to out).
+inline std::array<int64_t, 4> bcast_strides(const Shape& operand, const Shape& out) {
+  auto od = pad4(operand);
+  std::array<int64_t, 4> st{0, 0, 0, 0};
+  int64_t acc = 1;
+  for (int i = 3; i >= 0; --i) {
+    st[i] = od[i] == 1 ? 0 : acc;
+    acc *= od[i];
+  }
+  (void)out;
+  return st;
+}
+// True when `operand` (broadcast to out) repeats with period numel(operand) over out's flat
+// index, i.e. its padded shape is 1s followed by out's trailing dims.
+inline bool is_suffix_of(const Shape& operand, const Shape& out) {
+  auto od = pad4(operand), oo = pad4(out);
+  int k = 0;
+  while (k < 4 && od[k] == 1) ++k;  // leading broadcast (size-1) dims
+  for (int i = k; i < 4; ++i)
+    if (od[i] != oo[i]) return false;
+  return true;
+}
+
+}  // namespace dien::cpu

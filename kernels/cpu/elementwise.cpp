@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+// CPU elementwise kernels: unary activations (forward and backward side by side), broadcast
+// binary arithmetic, and the broadcast pair sum_to (reduce) / expand.
+#include <cmath>
+
+#include "kernels/cpu/cpu_backend.h"
+#include "kernels/cpu/cpu_util.h"
+
+namespace dien::cpu {
+
+namespace {
+
+template <class T>
+inline T stable_sigmoid(T x) {
+  // Never exponentiates a large positive number.
+  if (x >= 0) return T(1) / (T(1) + std::exp(-x));
+  T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+template <class T>
+void unary_fwd(UnaryOp op, const T* x, T* y, int64_t n) {
+  parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
+    switch (op) {
+      case UnaryOp::Neg: for (int64_t i = b; i < e; ++i) y[i] = -x[i]; break;
+      case UnaryOp::Exp: for (int64_t i = b; i < e; ++i) y[i] = std::exp(x[i]); break;
+      case UnaryOp::Log: for (int64_t i = b; i < e; ++i) y[i] = std::log(x[i]); break;
+      case UnaryOp::Sigmoid: for (int64_t i = b; i < e; ++i) y[i] = stable_sigmoid(x[i]); break;
+      case UnaryOp::Tanh: for (int64_t i = b; i < e; ++i) y[i] = std::tanh(x[i]); break;
+      case UnaryOp::Relu: for (int64_t i = b; i < e; ++i) y[i] = x[i] > T(0) ? x[i] : T(0); break;
+    }
+  });
+}
+
+// d/dx: neg -1; exp y; log 1/x; sigmoid y(1-y); tanh 1-y^2; relu [x > 0].
+template <class T>
+void unary_bwd(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n, T beta) {
+  parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      T d;
+      switch (op) {
+        case UnaryOp::Neg: d = -gy[i]; break;
+        case UnaryOp::Exp: d = gy[i] * y[i]; break;
+        case UnaryOp::Log: d = gy[i] / x[i]; break;
+        case UnaryOp::Sigmoid: d = gy[i] * y[i] * (T(1) - y[i]); break;
+        case UnaryOp::Tanh: d = gy[i] * (T(1) - y[i] * y[i]); break;
+        case UnaryOp::Relu: d = x[i] > T(0) ? gy[i] : T(0); break;
+        default: d = T(0);
+      }
+      gx[i] = beta == T(0) ? d : beta * gx[i] + d;
+    }
+  });
+}
+
+template <class T>
+inline T apply_binary(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::Add: return a + b;
+    case BinaryOp::Sub: return a - b;
+    case BinaryOp::Mul: return a * b;
+    case BinaryOp::Div: return a / b;
+  }
+  return T(0);
+}
+
+template <class T, class F>
+void binary_loop(const T* a, const T* b, T* o, int64_t n, int64_t na, int64_t nb, F f) {
+  // na/nb: period of each operand over the output's flat index (n: same shape, 1: scalar).
+  parallel_for(n, kParallelGrain, [&](int64_t lo, int64_t hi) {
+    if (na == n && nb == n) {
+      for (int64_t i = lo; i < hi; ++i) o[i] = f(a[i], b[i]);
+    } else if (na == n && nb == 1) {
+      T s = b[0];
+      for (int64_t i = lo; i < hi; ++i) o[i] = f(a[i], s);
+    } else if (na == 1 && nb == n) {
+      T s = a[0];
+      for (int64_t i = lo; i < hi; ++i) o[i] = f(s, b[i]);
+    } else {
+      for (int64_t i = lo; i < hi; ++i) o[i] = f(a[i % na], b[i % nb]);
+    }
+  });
+}
+
+template <class T>
+void binary_generic(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
+  auto d = pad4(out.shape());
+  auto sa = bcast_strides(a.shape(), out.shape()), sb = bcast_strides(b.shape(), out.shape());
+  const T* ap = a.data<T>();
+  const T* bp = b.data<T>();
+  T* op_ = out.data<T>();
+  int64_t k = 0;
+  for (int64_t i0 = 0; i0 < d[0]; ++i0)
+    for (int64_t i1 = 0; i1 < d[1]; ++i1)
+      for (int64_t i2 = 0; i2 < d[2]; ++i2)
+        for (int64_t i3 = 0; i3 < d[3]; ++i3, ++k) {
+          int64_t ia = i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3];
+          int64_t ib = i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3];
+          op_[k] = apply_binary(op, ap[ia], bp[ib]);
+        }
+}
+
+}  // namespace
+
+void CpuBackend::unary_forward(UnaryOp op, const Tensor& x, Tensor& y) {
+  dispatch_float(x.dtype(), unary_op_name(op), [&](auto tag) {
+    using T = decltype(tag);
+    unary_fwd<T>(op, x.data<T>(), y.data<T>(), x.numel());
+  });
+}
+
+void CpuBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx,
+                                double beta) {
+  dispatch_float(gy.dtype(), unary_op_name(op), [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.defined() ? x.data<T>() : nullptr;
+    const T* yp = y.defined() ? y.data<T>() : nullptr;
+    unary_bwd<T>(op, xp, yp, gy.data<T>(), gx.data<T>(), gy.numel(), static_cast<T>(beta));
+  });
+}
+
+void CpuBackend::binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
+  dispatch_float(out.dtype(), binary_op_name(op), [&](auto tag) {
+    using T = decltype(tag);
+    int64_t n = out.numel();
+    const Shape& os = out.shape();
+    bool fa = is_suffix_of(a.shape(), os), fb = is_suffix_of(b.shape(), os);
+    if (fa && fb) {
+      const T* ap = a.data<T>();
+      const T* bp = b.data<T>();
+      T* o = out.data<T>();
+      int64_t na = a.numel(), nb = b.numel();
+      switch (op) {
+        case BinaryOp::Add: binary_loop<T>(ap, bp, o, n, na, nb, [](T x, T y) { return x + y; }); break;
+        case BinaryOp::Sub: binary_loop<T>(ap, bp, o, n, na, nb, [](T x, T y) { return x - y; }); break;
+        case BinaryOp::Mul: binary_loop<T>(ap, bp, o, n, na, nb, [](T x, T y) { return x * y; }); break;
+        case BinaryOp::Div: binary_loop<T>(ap, bp, o, n, na, nb, [](T x, T y) { return x / y; }); break;
+      }
+    } else {
+      binary_generic<T>(op, a, b, out);
+    }
+  });
+}
+
+void CpuBackend::sum_to(const Tensor& x, Tensor& out, double beta) {
+  dispatch_float(x.dtype(), "sum_to", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    T* o = out.data<T>();
+    int64_t n = x.numel(), no = out.numel();
+    T bt = static_cast<T>(beta);
+    auto finish = [&](int64_t i, T acc) { o[i] = bt == T(0) ? acc : bt * o[i] + acc; };
+    if (no == n) {
+      for (int64_t i = 0; i < n; ++i) finish(i, xp[i]);
+      return;
+    }
+    if (is_suffix_of(out.shape(), x.shape())) {
+      // Leading dims reduced: column sums over n / no rows, accumulated in double for f32 too.
+      std::vector<double> acc(static_cast<size_t>(no), 0.0);
+      for (int64_t r = 0; r < n / no; ++r)
+        for (int64_t j = 0; j < no; ++j) acc[j] += xp[r * no + j];
+      for (int64_t j = 0; j < no; ++j) finish(j, static_cast<T>(acc[j]));
+      return;
+    }
+    auto d = pad4(x.shape());
+    auto so = bcast_strides(out.shape(), x.shape());
+    // Trailing-dim reduction (row sums) and every other pattern: one pass over x.
+    std::vector<double> acc(static_cast<size_t>(no), 0.0);
+    int64_t k = 0;
+    for (int64_t i0 = 0; i0 < d[0]; ++i0)
+      for (int64_t i1 = 0; i1 < d[1]; ++i1)
+        for (int64_t i2 = 0; i2 < d[2]; ++i2)
+          for (int64_t i3 = 0; i3 < d[3]; ++i3, ++k)
+            acc[i0 * so[0] + i1 * so[1] + i2 * so[2] + i3 * so[3]] += xp[k];
+    for (int64_t j = 0; j < no; ++j) finish(j, static_cast<T>(acc[j]));
+  });
+}
+
+void CpuBackend::expand(const Tensor& x, Tensor& out) {
+  dispatch_float(x.dtype(), "expand", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    T* o = out.data<T>();
+    int64_t n = out.numel(), nx = x.numel();
+    if (is_suffix_of(x.shape(), out.shape())) {
+      parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) o[i] = xp[i % nx];
+      });
+      return;
+    }
+    auto d = pad4(out.shape());
+    auto sx = bcast_strides(x.shape(), out.shape());
+    int64_t k = 0;
+    for (int64_t i0 = 0; i0 < d[0]; ++i0)
+      for (int64_t i1 = 0; i1 < d[1]; ++i1)
+        for (int64_t i2 = 0; i2 < d[2]; ++i2)
+          for (int64_t i3 = 0; i3 < d[3]; ++i3, ++k) o[k] = xp[i0 * sx[0] + i1 * sx[1] + i2 * sx[2] + i3 * sx[3]];
+  });
+}
+
+}  // namespace dien::cpu
