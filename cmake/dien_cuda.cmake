@@ -25,3 +25,5 @@ if(DIEN_HAS_CUDA)
 else()
   message(STATUS "dien: CUDA backend OFF (DIEN_CUDA=${DIEN_CUDA})")
 endif()
+# Recorded for scripts (tools/test.sh reads it from CMakeCache.txt).
+set(DIEN_HAS_CUDA_CACHED ${DIEN_HAS_CUDA} CACHE INTERNAL "dien: whether the CUDA backend is built")
