@@ -28,20 +28,25 @@ DIEN_HD uint32_t mulhilo(uint32_t a, uint32_t b, uint32_t* hi) {
   return static_cast<uint32_t>(p);
 }
 
-DIEN_HD U32x4 philox4x32_10(uint64_t counter, uint64_t seed) {
-  uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32);
-  uint32_t c2 = 0, c3 = 0;
-  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+// The full generator: 128-bit counter, 64-bit key (Random123's philox4x32_R with R = 10).
+DIEN_HD U32x4 philox4x32_10(U32x4 ctr, uint32_t k0, uint32_t k1) {
+  uint32_t c0 = ctr.v[0], c1 = ctr.v[1], c2 = ctr.v[2], c3 = ctr.v[3];
   for (int r = 0; r < 10; ++r) {
     uint32_t hi0, hi1;
     uint32_t lo0 = mulhilo(0xD2511F53u, c0, &hi0);
     uint32_t lo1 = mulhilo(0xCD9E8D57u, c2, &hi1);
     uint32_t n0 = hi1 ^ c1 ^ k0, n1 = lo1, n2 = hi0 ^ c3 ^ k1, n3 = lo0;
     c0 = n0; c1 = n1; c2 = n2; c3 = n3;
-    k0 += 0x9E3779B9u;
+    k0 += 0x9E3779B9u;  // key schedule (Weyl sequence)
     k1 += 0xBB67AE85u;
   }
   return U32x4{{c0, c1, c2, c3}};
+}
+
+// dien's use: a 64-bit counter in the low words, the 64-bit seed as the key.
+DIEN_HD U32x4 philox4x32_10(uint64_t counter, uint64_t seed) {
+  U32x4 ctr{{static_cast<uint32_t>(counter), static_cast<uint32_t>(counter >> 32), 0u, 0u}};
+  return philox4x32_10(ctr, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
 }
 
 // The i-th 32-bit word of the stream (seed, offset).
