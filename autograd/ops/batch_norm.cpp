@@ -2,6 +2,7 @@
 // Differentiable batch normalisation over x [N, C]: one node whose backward is the
 // hand-written kernel (kernels/cpu/batch_norm.cpp). Running statistics are updated in place in
 // training mode (PyTorch formulas) and are never part of the graph.
+// Derivation: docs/derivations/nn_ops.md#batch-norm-x-n-c-per-channel-c.
 #include "autograd/functions.h"
 #include "kernels/dispatch.h"
 

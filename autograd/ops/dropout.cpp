@@ -2,6 +2,7 @@
 // Differentiable dropout. The mask comes from the generator's Philox stream (one word per
 // element, kernels/cpu/dropout.cpp), so the same (seed, offset) gives the same mask on every
 // backend. p follows PyTorch: p in [0, 1]; p == 1 zeroes everything (gradient 0 as well).
+// Derivation: docs/derivations/nn_ops.md#dropout.
 #include <cmath>
 
 #include "autograd/functions.h"

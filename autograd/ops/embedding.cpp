@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Differentiable embedding lookup: ids of any shape gather rows of weight. The ids are checked
 // on the host before the kernel runs, so a bad id is reported with its value and position.
+// Derivation: docs/derivations/nn_ops.md#embedding.
 #include <vector>
 
 #include "autograd/functions.h"

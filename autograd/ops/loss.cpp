@@ -3,6 +3,7 @@
 // backward kernels) and mean squared error (composed), each with a None/Mean/Sum reduction
 // done by the differentiable reduce ops. Targets of bce/bce_with_logits are constants: no
 // gradient flows to them (labels in a CTR model). mse is differentiable in both arguments.
+// Derivations: docs/derivations/nn_ops.md.
 #include "autograd/functions.h"
 #include "kernels/dispatch.h"
 
