@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// Differentiable embedding lookup: ids of any shape gather rows of weight. The ids are checked
+// on the host before the kernel runs, so a bad id is reported with its value and position.
+// Derivation: docs/derivations/nn_ops.md#embedding.
+#include <vector>
+
+#include "autograd/functions.h"
+#include "kernels/dispatch.h"
+
+namespace dien {
+
+namespace {
+
+// Throws naming the first id outside [0, V), its flat position and the weight.
+template <class I>
+void check_ids_in_range(const Tensor& ids, const Tensor& weight) {
+  const int64_t V = weight.shape()[0];
+  std::vector<I> v = ids.to(Device::cpu()).to_vector<I>();
+  for (size_t i = 0; i < v.size(); ++i)
+    if (v[i] < 0 || static_cast<int64_t>(v[i]) >= V)
+      fail("embedding", "id ", static_cast<int64_t>(v[i]), " at position ", i, " is outside the vocabulary [0, ",
+           V, ") of weight ", weight.describe());
+}
+
+}  // namespace
+
+// out[s, :] = weight[ids[s], :]  ->  d weight[v, :] = sum over positions s with ids[s] == v of
+// g[s, :] (a scatter-add; repeated ids accumulate). Ids are integers: no gradient.
+Tensor embedding(const Tensor& weight, const Tensor& ids) {
+  check_defined("embedding", weight, "weight");
+  check_defined("embedding", ids, "ids");
+  check_floating("embedding", weight);
+  if (weight.ndim() != 2) fail("embedding", "weight must be [V, E], got ", weight.describe());
+  if (!is_integral(ids.dtype()))
+    fail("embedding", "ids must be i32 or i64, got ids ", ids.describe(), " (weight ", weight.describe(), ")");
+  check_same_device("embedding", weight, ids);
+  if (ids.ndim() >= Shape::kMaxDims)
+    fail("embedding", "ids may have at most ", Shape::kMaxDims - 1, " dimensions (the output adds one), got ",
+         ids.describe());
+  if (ids.dtype() == DType::I32) check_ids_in_range<int32_t>(ids, weight);
+  else check_ids_in_range<int64_t>(ids, weight);
+
+  const int64_t n = ids.numel(), E = weight.shape()[1];
+  std::vector<int64_t> out_dims = ids.shape().vec();
+  out_dims.push_back(E);
+  Tensor out = Tensor::empty(Shape(out_dims), weight.dtype(), weight.device());
+  backend_for(weight).embedding_forward(weight, ids, out);
+  Shape ws = weight.shape();
+  return record("embedding", out, {weight}, [ws, n, E, idv = ids.detach()](const TensorList& g, const Needs&) {
+    Tensor gw = zeros(ws, g[0].dtype(), g[0].device());
+    backend_for(g[0]).embedding_backward(g[0].reshape({n, E}), idv, gw);
+    return TensorList{gw};
+  });
+}
+
+}  // namespace dien

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+// CPU embedding kernels: row gather (forward) and its adjoint, a row scatter-add (backward).
+// Ids are i32 or i64 and were range-checked by autograd/ops/embedding.cpp.
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/cpu/cpu_backend.h"
+#include "kernels/cpu/cpu_util.h"
+
+namespace dien::cpu {
+
+// weight [V, E], ids [n] (any shape, n elements), out [n, E]: out[i, :] = weight[ids[i], :].
+void CpuBackend::embedding_forward(const Tensor& weight, const Tensor& ids, Tensor& out) {
+  dispatch_float(weight.dtype(), "embedding_forward", [&](auto tag) {
+    using T = decltype(tag);
+    dispatch_index(ids.dtype(), "embedding_forward", [&](auto itag) {
+      using I = decltype(itag);
+      const T* w = weight.data<T>();
+      const I* id = ids.data<I>();
+      T* o = out.data<T>();
+      const int64_t n = ids.numel(), E = weight.shape()[1];
+      parallel_for(n, kParallelGrain / (E > 0 ? E : 1) + 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i)
+          std::copy(w + static_cast<int64_t>(id[i]) * E, w + static_cast<int64_t>(id[i]) * E + E, o + i * E);
+      });
+    });
+  });
+}
+
+// gy [n, E], ids [n], gw [V, E]: gw[ids[i], :] += gy[i, :] for every i (repeated ids add up).
+// Serial over i: two rows with the same id must not race.
+void CpuBackend::embedding_backward(const Tensor& gy, const Tensor& ids, Tensor& gw) {
+  dispatch_float(gw.dtype(), "embedding_backward", [&](auto tag) {
+    using T = decltype(tag);
+    dispatch_index(ids.dtype(), "embedding_backward", [&](auto itag) {
+      using I = decltype(itag);
+      const T* g = gy.data<T>();
+      const I* id = ids.data<I>();
+      T* w = gw.data<T>();
+      const int64_t n = ids.numel(), E = gw.shape()[1];
+      for (int64_t i = 0; i < n; ++i) {
+        T* row = w + static_cast<int64_t>(id[i]) * E;
+        const T* gr = g + i * E;
+        for (int64_t k = 0; k < E; ++k) row[k] += gr[k];
+      }
+    });
+  });
+}
+
+}  // namespace dien::cpu
