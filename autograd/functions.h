@@ -2,7 +2,7 @@
 // The differentiable API of dien. Each function validates its inputs (errors name the op and
 // the shapes/dtypes/devices), runs the kernel of the tensors' backend and, when grad mode is on
 // and an input requires grad, records its backward. Definitions live in autograd/ops/<family>.cpp;
-// the derivation of every backward is in docs/derivations.md.
+// the derivation of every backward is in docs/derivations/<family>.md.
 //
 //   using namespace dien;
 //   Tensor h = relu(linear(x, w1, b1));          // x [N, D], w1 [H, D], b1 [H]

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Differentiable elementwise ops: broadcast arithmetic, scalar affine maps and activations.
-// Derivations: docs/derivations.md#elementwise.
+// Derivations: docs/derivations/elementwise.md.
 #include "autograd/functions.h"
 #include "kernels/dispatch.h"
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Reductions and broadcasting: sum/mean (all or one dim), sum_to and expand (each the
-// other's adjoint). Derivations: docs/derivations.md#reductions.
+// other's adjoint). Derivations: docs/derivations/elementwise.md.
 #include "autograd/functions.h"
 #include "kernels/dispatch.h"
 
