@@ -78,6 +78,11 @@ Tensor prelu(const Tensor& x, const Tensor& w);
 // running_mean/var [C] are updated in training mode. alpha [C].
 Tensor dice(const Tensor& x, const Tensor& alpha, Tensor& running_mean, Tensor& running_var,
             bool training, double momentum = 0.1, double eps = 1e-8);
+// Dice with an affine batch norm (gamma, beta [C], either may be undefined), as DeepCTR-Torch's
+// Dice, whose nn.BatchNorm1d keeps its default affine=True.
+Tensor dice(const Tensor& x, const Tensor& alpha, const Tensor& gamma, const Tensor& beta,
+            Tensor& running_mean, Tensor& running_var, bool training, double momentum = 0.1,
+            double eps = 1e-8);
 
 // ---- softmax (autograd/ops/softmax.cpp) --------------------------------------------
 Tensor softmax(const Tensor& x);                              // over the last dim

@@ -38,6 +38,11 @@ Tensor prelu(const Tensor& x, const Tensor& w) {
 // through the batch mean and variance in training mode, and dy/dalpha = (1 - p) xf.
 Tensor dice(const Tensor& x, const Tensor& alpha, Tensor& running_mean, Tensor& running_var, bool training,
             double momentum, double eps) {
+  return dice(x, alpha, Tensor(), Tensor(), running_mean, running_var, training, momentum, eps);
+}
+
+Tensor dice(const Tensor& x, const Tensor& alpha, const Tensor& gamma, const Tensor& beta, Tensor& running_mean,
+            Tensor& running_var, bool training, double momentum, double eps) {
   check_defined("dice", x, "input");
   check_defined("dice", alpha, "alpha");
   check_floating("dice", x);
@@ -58,7 +63,8 @@ Tensor dice(const Tensor& x, const Tensor& alpha, Tensor& running_mean, Tensor& 
       fail("dice", "running statistics must be [", C, "] ", dtype_name(x.dtype()), ", got ", r->describe(),
            " for input ", x.describe());
   Tensor xf = x.reshape({M, C});
-  Tensor p = sigmoid(batch_norm(xf, Tensor(), Tensor(), running_mean, running_var, training, momentum, eps));
+  // batch_norm validates gamma/beta ([C], same dtype and device) with its own messages.
+  Tensor p = sigmoid(batch_norm(xf, gamma, beta, running_mean, running_var, training, momentum, eps));
   Tensor y = mul(xf, add(alpha, mul(p, rsub(alpha, 1.0))));
   return y.reshape(x.shape().vec());
 }

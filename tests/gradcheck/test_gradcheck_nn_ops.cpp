@@ -41,6 +41,19 @@ TEST_CASE("gradcheck: dice w.r.t. x and alpha, training and eval", "[activation]
   REQUIRE_GRADCHECK(fn, {x, alpha});
 }
 
+TEST_CASE("gradcheck: dice with an affine batch norm w.r.t. x, alpha, gamma, beta", "[activation][gradcheck]") {
+  auto training = GENERATE(true, false);
+  Generator g(74);
+  Tensor x = param({3, 2, 3}, g, -2.0, 2.0), alpha = param({3}, g, -0.5, 0.5);
+  Tensor gamma = param({3}, g, 0.5, 1.5), beta = param({3}, g, -0.5, 0.5);
+  Tensor rm = rand_tensor({3}, g, DType::F64, -0.3, 0.3), rv = rand_tensor({3}, g, DType::F64, 0.5, 1.5);
+  auto fn = [&](const TensorList& in) {
+    Tensor m = rm.clone(), v = rv.clone();
+    return dice(in[0], in[1], in[2], in[3], m, v, training);
+  };
+  REQUIRE_GRADCHECK(fn, {x, alpha, gamma, beta});
+}
+
 TEST_CASE("gradcheck: embedding w.r.t. weight with repeated ids", "[embedding][gradcheck]") {
   auto ids_case = GENERATE(0, 1, 2, 3);
   Generator g(73);
