@@ -135,6 +135,21 @@ TEST_CASE("linear: y = x w^T + b matches naive loops, 2-D and 3-D, with and with
   }
 }
 
+TEST_CASE("gemm: large sizes (Eigen's threaded blocked path) match naive loops", "[matmul][cpu]") {
+  DType dt = GENERATE(DType::F32, DType::F64);
+  bool ta = GENERATE(false, true), tb = GENERATE(false, true);
+  Generator g(16);
+  const int64_t M = 129, N = 257, K = 131;
+  Tensor a = test::rand_tensor(ta ? Shape{K, M} : Shape{M, K}, g, dt);
+  Tensor b = test::rand_tensor(tb ? Shape{N, K} : Shape{K, N}, g, dt);
+  Tensor c = test::rand_tensor({M, N}, g, dt);
+  auto c0 = values(c);
+  backend_for(Device::cpu()).gemm(a, ta, b, tb, c, 0.5, 1.0);
+  auto ref = naive_matmul(values(a), ta, values(b), tb, 1, M, N, K);
+  for (size_t i = 0; i < ref.size(); ++i) ref[i] = 0.5 * ref[i] + c0[i];
+  REQUIRE_CLOSE(c, ref, rtol_for(dt), 4 * atol_for(dt));
+}
+
 TEST_CASE("matmul/linear: misuse names the op and the shapes", "[matmul][cpu]") {
   Generator g(15);
   auto r = [&](Shape s, DType dt = DType::F32) { return test::rand_tensor(s, g, dt); };

@@ -161,6 +161,23 @@ TEST_CASE("slice / split / chunk: pieces match naive loops", "[shape][cpu]") {
   }
 }
 
+TEST_CASE("concat / slice / transpose: large tensors (the threaded paths) match naive loops", "[shape][cpu]") {
+  Generator g(28);
+  Tensor a = test::rand_tensor({300, 129}, g), b = test::rand_tensor({300, 3}, g);  // > 32768 elements per band
+  for (int d : {0, 1}) {
+    TensorList xs = {a, d == 0 ? test::rand_tensor({5, 129}, g) : b};
+    REQUIRE_CLOSE(concat(xs, d), naive_concat(xs, d), 0, 0);
+    REQUIRE_CLOSE(slice(a, d, 1, a.size(d) - 2), naive_slice(a, d, 1, a.size(d) - 2), 0, 0);
+  }
+  Tensor x = test::rand_tensor({4, 129, 65}, g);
+  auto xv = values(x);
+  std::vector<double> ref(xv.size());
+  for (int64_t i = 0; i < 4; ++i)
+    for (int64_t m = 0; m < 129; ++m)
+      for (int64_t n = 0; n < 65; ++n) ref[(i * 65 + n) * 129 + m] = xv[(i * 129 + m) * 65 + n];
+  REQUIRE_CLOSE(transpose(x), ref, 0, 0);
+}
+
 TEST_CASE("chunk: torch.chunk piece sizes", "[shape][cpu]") {
   Generator g(25);
   auto sizes = [&](int64_t n, int64_t chunks) {
@@ -171,6 +188,8 @@ TEST_CASE("chunk: torch.chunk piece sizes", "[shape][cpu]") {
   REQUIRE(sizes(5, 4) == std::vector<int64_t>{2, 2, 1});  // fewer chunks than asked
   REQUIRE(sizes(6, 4) == std::vector<int64_t>{2, 2, 2});
   REQUIRE(sizes(7, 3) == std::vector<int64_t>{3, 3, 1});
+  REQUIRE(sizes(6, 3) == std::vector<int64_t>{2, 2, 2});  // exact division
+  REQUIRE(sizes(9, 4) == std::vector<int64_t>{3, 3, 3});
   REQUIRE(sizes(1, 3) == std::vector<int64_t>{1});
   REQUIRE(sizes(4, 1) == std::vector<int64_t>{4});
   REQUIRE(sizes(0, 2) == std::vector<int64_t>{0});

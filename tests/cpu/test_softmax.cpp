@@ -68,6 +68,17 @@ TEST_CASE("softmax: matches naive loops and rows sum to one", "[softmax][cpu]") 
   }
 }
 
+TEST_CASE("softmax: many rows (the threaded path) match naive loops", "[softmax][cpu]") {
+  DType dt = GENERATE(DType::F32, DType::F64);
+  Generator g(36);
+  const Shape s{301, 129};  // 38829 elements: above the parallel grain
+  Tensor x = test::rand_tensor(s, g, dt, -5, 5);
+  std::vector<double> mv = mixed_mask(301, 129, g);
+  REQUIRE_CLOSE(softmax(x), naive_softmax(values(x), nullptr, 129), rtol_for(dt), atol_for(dt));
+  REQUIRE_CLOSE(masked_softmax(x, from_vector(mv, s)), naive_softmax(values(x), &mv, 129), rtol_for(dt),
+                atol_for(dt));
+}
+
 TEST_CASE("softmax: stable for large inputs", "[softmax][cpu]") {
   DType dt = GENERATE(DType::F32, DType::F64);
   Tensor x = from_vector<double>({1000.0, 999.0, -1000.0, 1e4, 1e4 - 2.0, 3.0}, {2, 3}).to(dt);
