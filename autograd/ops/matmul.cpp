@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// Differentiable matrix products: matmul (2-D, batched 3-D, 3-D x 2-D) and linear
+// (y = x w^T + b as one node). Backwards call the backend gemm directly.
+// Derivations: docs/derivations/matmul_shape_softmax.md.
+#include "autograd/functions.h"
+#include "kernels/dispatch.h"
+
+namespace dien {
+
+namespace {
+
+void check_pair(const char* op, const Tensor& a, const char* wa, const Tensor& b, const char* wb) {
+  check_defined(op, a, wa);
+  check_defined(op, b, wb);
+  check_floating(op, a);
+  check_floating(op, b);
+  check_same_dtype(op, a, b);
+  check_same_device(op, a, b);
+}
+
+// Rows / columns of op(t) = t or t^T over the last two dims.
+int64_t op_rows(const Tensor& t, bool tr) { return tr ? t.size(-1) : t.size(-2); }
+int64_t op_cols(const Tensor& t, bool tr) { return tr ? t.size(-2) : t.size(-1); }
+
+// c = op(a) op(b) into a fresh tensor of shape `out`.
+Tensor gemm_new(const Tensor& a, bool ta, const Tensor& b, bool tb, const Shape& out) {
+  Tensor c = Tensor::empty(out, a.dtype(), a.device());
+  backend_for(a).gemm(a, ta, b, tb, c, 1.0, 0.0);
+  return c;
+}
+
+// Same-rank product (2-D x 2-D, or 3-D x 3-D with equal batch); shapes already checked.
+Tensor matmul_same_rank(const Tensor& a, const Tensor& b, bool ta, bool tb) {
+  const int64_t M = op_rows(a, ta), N = op_cols(b, tb);
+  Shape out = a.ndim() == 3 ? Shape{a.size(0), M, N} : Shape{M, N};
+  Tensor c = gemm_new(a, ta, b, tb, out);
+  // Save a only if b needs a gradient and vice versa.
+  Tensor ad = b.requires_grad() ? a.detach() : Tensor();
+  Tensor bd = a.requires_grad() ? b.detach() : Tensor();
+  Shape as = a.shape(), bs = b.shape();
+  // C = op(A) op(B), G = dL/dC (per batch):
+  //   d op(A) = G op(B)^T  ->  gA = G op(B)^T        (ta = false)   or  op(B) G^T   (ta = true)
+  //   d op(B) = op(A)^T G  ->  gB = op(A)^T G        (tb = false)   or  G^T op(A)   (tb = true)
+  // Each case is one gemm with the transpose flags folded in (no transposed copies).
+  return record("matmul", c, {a, b}, [ad, bd, ta, tb, as, bs](const TensorList& g, const Needs& n) {
+    Tensor ga, gb;
+    if (n[0]) ga = ta ? gemm_new(bd, tb, g[0], true, as) : gemm_new(g[0], false, bd, !tb, as);
+    if (n[1]) gb = tb ? gemm_new(g[0], true, ad, ta, bs) : gemm_new(ad, !ta, g[0], false, bs);
+    return TensorList{ga, gb};
+  });
+}
+
+}  // namespace
+
+// a [M,K]|[K,M] or [B,M,K]|[B,K,M]; b [K,N]|[N,K] or [B,K,N]|[B,N,K] -> [M,N] or [B,M,N].
+Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
+  check_pair("matmul", a, "left operand", b, "right operand");
+  const int ra = a.ndim(), rb = b.ndim();
+  if (!((ra == 2 && rb == 2) || (ra == 3 && rb == 3) || (ra == 3 && rb == 2)))
+    fail("matmul", "expected 2-D x 2-D, 3-D x 3-D or 3-D x 2-D operands, got a ", a.describe(), " and b ",
+         b.describe());
+  if (op_cols(a, trans_a) != op_rows(b, trans_b))
+    fail("matmul", "inner dimensions differ (", op_cols(a, trans_a), " vs ", op_rows(b, trans_b),
+         ", trans_a=", trans_a, ", trans_b=", trans_b, "): a ", a.describe(), ", b ", b.describe());
+  if (ra == 3 && rb == 3 && a.size(0) != b.size(0))
+    fail("matmul", "batch sizes differ: a ", a.describe(), ", b ", b.describe());
+  if (ra == rb) return matmul_same_rank(a, b, trans_a, trans_b);
+  // 3-D x 2-D: fold the batch into the rows of a (a transposed a is first made contiguous).
+  Tensor a3 = trans_a ? transpose(a) : a;
+  const int64_t B = a3.size(0), M = a3.size(1), K = a3.size(2);
+  Tensor c = matmul_same_rank(a3.reshape({B * M, K}), b, false, trans_b);
+  return c.reshape({B, M, c.size(1)});
+}
+
+// x [..., D] (2-D or 3-D), w [H, D], b [H] or undefined -> y [..., H].
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  check_pair("linear", x, "input", w, "weight");
+  if (x.ndim() != 2 && x.ndim() != 3)
+    fail("linear", "input must be 2-D or 3-D [..., D], got x ", x.describe(), " (weight ", w.describe(), ")");
+  if (w.ndim() != 2 || w.size(1) != x.size(-1))
+    fail("linear", "weight must be [H, D] with D = x.size(-1), got x ", x.describe(), ", weight ", w.describe());
+  const int64_t D = x.size(-1), H = w.size(0), R = x.ndim() == 3 ? x.size(0) * x.size(1) : x.size(0);
+  if (b.defined()) {
+    check_same_dtype("linear", b, w);
+    check_same_device("linear", b, w);
+    if (b.shape() != Shape{H})
+      fail("linear", "bias must be [H] = [", H, "], got bias ", b.describe(), " (weight ", w.describe(), ")");
+  }
+  std::vector<int64_t> ys = x.shape().vec();
+  ys.back() = H;
+  Tensor y = Tensor::empty(Shape(ys), x.dtype(), x.device());
+  Tensor y2 = y.reshape({R, H});  // view: the gemm writes into y
+  Tensor x2 = x.detach().reshape({R, D});
+  Backend& be = backend_for(x);
+  if (b.defined()) {
+    be.expand(b, y2);                       // every row starts as b ...
+    be.gemm(x2, false, w, true, y2, 1.0, 1.0);  // ... and accumulates x w^T
+  } else {
+    be.gemm(x2, false, w, true, y2, 1.0, 0.0);
+  }
+  Tensor xd = w.requires_grad() ? x2 : Tensor();
+  Tensor wd = x.requires_grad() ? w.detach() : Tensor();
+  Shape xs = x.shape();
+  // y2 = x2 w^T + 1 b^T with x2 = x as [R, D] and G2 = dL/dy as [R, H]:
+  //   gx = G2 w          ([R,H][H,D])
+  //   gw = G2^T x2       ([H,R][R,D]; the sum over all R rows, batch included)
+  //   gb = 1^T G2        (column sums of G2)
+  return record("linear", y, {x, w, b}, [xd, wd, xs, R, D, H](const TensorList& g, const Needs& n) {
+    Tensor g2 = g[0].reshape({R, H});
+    Backend& be = backend_for(g2);
+    Tensor gx, gw, gb;
+    if (n[0]) {
+      gx = Tensor::empty(xs, g2.dtype(), g2.device());
+      Tensor gx2 = gx.reshape({R, D});
+      be.gemm(g2, false, wd, false, gx2, 1.0, 0.0);
+    }
+    if (n[1]) {
+      gw = Tensor::empty({H, D}, g2.dtype(), g2.device());
+      be.gemm(g2, true, xd, false, gw, 1.0, 0.0);
+    }
+    if (n[2]) {
+      gb = Tensor::empty({H}, g2.dtype(), g2.device());
+      be.sum_to(g2, gb, 0.0);
+    }
+    return TensorList{gx, gw, gb};
+  });
+}
+
+}  // namespace dien

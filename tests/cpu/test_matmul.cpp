@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+// gemm (the backend kernel: all transpose flags, 2-D and batched, alpha, the beta = 0 overwrite
+// and beta != 0 accumulate paths), matmul and linear against naive loops in this file, and the
+// error messages of misuse.
+#include <utility>
+
+#include "kernels/dispatch.h"
+#include "support/test_util.h"
+
+using namespace dien;
+using dien::test::values;
+
+namespace {
+
+struct Dims {
+  int64_t M, N, K;
+};
+
+// c[bi, m, n] = sum_k op(a)[bi, m, k] op(b)[bi, k, n]; a [batch, M, K] or [batch, K, M] when ta,
+// b [batch, K, N] or [batch, N, K] when tb (batch strides 0 when the operand is shared).
+std::vector<double> naive_matmul(const std::vector<double>& a, bool ta, const std::vector<double>& b, bool tb,
+                                 int64_t batch, int64_t M, int64_t N, int64_t K, bool b_shared = false) {
+  std::vector<double> c(static_cast<size_t>(batch * M * N), 0.0);
+  for (int64_t bi = 0; bi < batch; ++bi) {
+    const double* ap = a.data() + bi * M * K;
+    const double* bp = b.data() + (b_shared ? 0 : bi * K * N);
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = 0; n < N; ++n) {
+        double s = 0;
+        for (int64_t k = 0; k < K; ++k) {
+          double av = ta ? ap[k * M + m] : ap[m * K + k];
+          double bv = tb ? bp[n * K + k] : bp[k * N + n];
+          s += av * bv;
+        }
+        c[bi * M * N + m * N + n] = s;
+      }
+  }
+  return c;
+}
+
+Shape mat_shape(int64_t batch, int64_t r, int64_t c) { return batch ? Shape{batch, r, c} : Shape{r, c}; }
+
+double rtol_for(DType dt) { return dt == DType::F32 ? 1e-5 : 1e-12; }
+double atol_for(DType dt) { return dt == DType::F32 ? 1e-5 : 1e-12; }
+
+const std::vector<Dims> kDims = {{1, 1, 1}, {1, 7, 33}, {7, 1, 65}, {33, 65, 7}, {65, 33, 1}, {7, 7, 7}, {5, 3, 0}};
+
+}  // namespace
+
+TEST_CASE("gemm: overwrite (beta = 0) matches naive loops for every transpose and batch", "[matmul][cpu]") {
+  DType dt = GENERATE(DType::F32, DType::F64);
+  bool ta = GENERATE(false, true), tb = GENERATE(false, true);
+  int64_t batch = GENERATE(0, 1, 3);  // 0: plain 2-D
+  double alpha = GENERATE(1.0, -0.75);
+  Generator g(11);
+  for (const Dims& d : kDims) {
+    INFO(dtype_name(dt) << " M=" << d.M << " N=" << d.N << " K=" << d.K << " ta=" << ta << " tb=" << tb
+                        << " batch=" << batch << " alpha=" << alpha);
+    Tensor a = test::rand_tensor(ta ? mat_shape(batch, d.K, d.M) : mat_shape(batch, d.M, d.K), g, dt);
+    Tensor b = test::rand_tensor(tb ? mat_shape(batch, d.N, d.K) : mat_shape(batch, d.K, d.N), g, dt);
+    Tensor c = test::poisoned(mat_shape(batch, d.M, d.N), dt);  // beta = 0 must not read c
+    backend_for(Device::cpu()).gemm(a, ta, b, tb, c, alpha, 0.0);
+    auto ref = naive_matmul(values(a), ta, values(b), tb, std::max<int64_t>(batch, 1), d.M, d.N, d.K);
+    for (auto& v : ref) v *= alpha;
+    REQUIRE_CLOSE(c, ref, rtol_for(dt), atol_for(dt));
+  }
+}
+
+TEST_CASE("gemm: beta != 0 accumulates into c", "[matmul][cpu]") {
+  DType dt = GENERATE(DType::F32, DType::F64);
+  bool ta = GENERATE(false, true), tb = GENERATE(false, true);
+  int64_t batch = GENERATE(0, 2);
+  double beta = GENERATE(1.0, 0.5);
+  Generator g(12);
+  for (const Dims& d : kDims) {
+    INFO(dtype_name(dt) << " M=" << d.M << " N=" << d.N << " K=" << d.K << " ta=" << ta << " tb=" << tb
+                        << " batch=" << batch << " beta=" << beta);
+    Tensor a = test::rand_tensor(ta ? mat_shape(batch, d.K, d.M) : mat_shape(batch, d.M, d.K), g, dt);
+    Tensor b = test::rand_tensor(tb ? mat_shape(batch, d.N, d.K) : mat_shape(batch, d.K, d.N), g, dt);
+    Tensor c = test::rand_tensor(mat_shape(batch, d.M, d.N), g, dt, -2.0, 2.0);
+    auto c0 = values(c);
+    backend_for(Device::cpu()).gemm(a, ta, b, tb, c, 2.0, beta);
+    auto ref = naive_matmul(values(a), ta, values(b), tb, std::max<int64_t>(batch, 1), d.M, d.N, d.K);
+    for (size_t i = 0; i < ref.size(); ++i) ref[i] = 2.0 * ref[i] + beta * c0[i];
+    REQUIRE_CLOSE(c, ref, rtol_for(dt), atol_for(dt));
+  }
+}
+
+TEST_CASE("matmul: 2-D, batched 3-D and 3-D x 2-D match naive loops", "[matmul][cpu]") {
+  DType dt = GENERATE(DType::F32, DType::F64);
+  bool ta = GENERATE(false, true), tb = GENERATE(false, true);
+  // Batch of a and b: 0 means a 2-D operand. {4, 0} is 3-D x 2-D (b shared by every batch).
+  auto [ba, bb] = GENERATE(std::pair<int64_t, int64_t>{0, 0}, std::pair<int64_t, int64_t>{3, 3},
+                           std::pair<int64_t, int64_t>{1, 1}, std::pair<int64_t, int64_t>{4, 0},
+                           std::pair<int64_t, int64_t>{1, 0});
+  Generator g(13);
+  for (const Dims& d : kDims) {
+    INFO(dtype_name(dt) << " M=" << d.M << " N=" << d.N << " K=" << d.K << " ta=" << ta << " tb=" << tb
+                        << " batch a=" << ba << " b=" << bb);
+    Tensor a = test::rand_tensor(ta ? mat_shape(ba, d.K, d.M) : mat_shape(ba, d.M, d.K), g, dt);
+    Tensor b = test::rand_tensor(tb ? mat_shape(bb, d.N, d.K) : mat_shape(bb, d.K, d.N), g, dt);
+    Tensor c = matmul(a, b, ta, tb);
+    REQUIRE(c.shape() == mat_shape(ba, d.M, d.N));
+    auto ref = naive_matmul(values(a), ta, values(b), tb, std::max<int64_t>(ba, 1), d.M, d.N, d.K, bb == 0);
+    REQUIRE_CLOSE(c, ref, rtol_for(dt), atol_for(dt));
+  }
+}
+
+TEST_CASE("linear: y = x w^T + b matches naive loops, 2-D and 3-D, with and without bias", "[matmul][cpu]") {
+  DType dt = GENERATE(DType::F32, DType::F64);
+  bool with_bias = GENERATE(true, false);
+  Generator g(14);
+  const std::vector<Shape> xshapes = {{1, 1}, {7, 33}, {65, 7}, {1, 7, 1}, {3, 5, 33}, {2, 1, 65}};
+  for (int64_t H : {1, 7, 33}) {
+    for (const Shape& xs : xshapes) {
+      INFO(dtype_name(dt) << " x " << xs.str() << " H=" << H << " bias=" << with_bias);
+      const int64_t D = xs.back(), R = xs.numel() / D;
+      Tensor x = test::rand_tensor(xs, g, dt), w = test::rand_tensor({H, D}, g, dt);
+      Tensor b = with_bias ? test::rand_tensor({H}, g, dt) : Tensor();
+      Tensor y = linear(x, w, b);
+      std::vector<int64_t> want = xs.vec();
+      want.back() = H;
+      REQUIRE(y.shape() == Shape(want));
+      auto xv = values(x), wv = values(w);
+      std::vector<double> bv = with_bias ? values(b) : std::vector<double>(static_cast<size_t>(H), 0.0);
+      std::vector<double> ref(static_cast<size_t>(R * H));
+      for (int64_t r = 0; r < R; ++r)
+        for (int64_t h = 0; h < H; ++h) {
+          double s = bv[h];
+          for (int64_t k = 0; k < D; ++k) s += xv[r * D + k] * wv[h * D + k];
+          ref[r * H + h] = s;
+        }
+      REQUIRE_CLOSE(y, ref, rtol_for(dt), atol_for(dt));
+    }
+  }
+}
+
+TEST_CASE("gemm: large sizes (Eigen's threaded blocked path) match naive loops", "[matmul][cpu]") {
+  DType dt = GENERATE(DType::F32, DType::F64);
+  bool ta = GENERATE(false, true), tb = GENERATE(false, true);
+  Generator g(16);
+  const int64_t M = 129, N = 257, K = 131;
+  Tensor a = test::rand_tensor(ta ? Shape{K, M} : Shape{M, K}, g, dt);
+  Tensor b = test::rand_tensor(tb ? Shape{N, K} : Shape{K, N}, g, dt);
+  Tensor c = test::rand_tensor({M, N}, g, dt);
+  auto c0 = values(c);
+  backend_for(Device::cpu()).gemm(a, ta, b, tb, c, 0.5, 1.0);
+  auto ref = naive_matmul(values(a), ta, values(b), tb, 1, M, N, K);
+  for (size_t i = 0; i < ref.size(); ++i) ref[i] = 0.5 * ref[i] + c0[i];
+  REQUIRE_CLOSE(c, ref, rtol_for(dt), 4 * atol_for(dt));
+}
+
+TEST_CASE("matmul/linear: misuse names the op and the shapes", "[matmul][cpu]") {
+  Generator g(15);
+  auto r = [&](Shape s, DType dt = DType::F32) { return test::rand_tensor(s, g, dt); };
+  test::require_error([&] { matmul(r({2, 3}), r({4, 5})); }, {"matmul", "inner", "[2, 3]", "[4, 5]"});
+  test::require_error([&] { matmul(r({2, 3}), r({2, 5}), false, true); }, {"matmul", "[2, 3]", "[2, 5]"});
+  test::require_error([&] { matmul(r({2, 2, 3, 4}), r({2, 2, 4, 5})); },
+                      {"matmul", "[2, 2, 3, 4]", "[2, 2, 4, 5]"});
+  test::require_error([&] { matmul(r({3}), r({3, 2})); }, {"matmul", "[3]", "[3, 2]"});
+  test::require_error([&] { matmul(r({3, 2}), r({2, 2, 3})); }, {"matmul", "[3, 2]", "[2, 2, 3]"});
+  test::require_error([&] { matmul(r({2, 3, 4}), r({3, 4, 5})); }, {"matmul", "batch", "[2, 3, 4]", "[3, 4, 5]"});
+  test::require_error([&] { matmul(r({2, 3}), r({3, 4}, DType::F64)); }, {"matmul", "dtype", "[2, 3]", "[3, 4]"});
+  test::require_error([&] { linear(r({2, 3}), r({4, 5}), Tensor()); }, {"linear", "[2, 3]", "[4, 5]"});
+  test::require_error([&] { linear(r({2, 3}), r({4, 3}), r({3})); }, {"linear", "bias", "[3]", "[4, 3]"});
+  test::require_error([&] { linear(r({3}), r({4, 3}), Tensor()); }, {"linear", "[3]", "[4, 3]"});
+  test::require_error([&] { linear(r({2, 3}), r({4, 3}, DType::F64), Tensor()); }, {"linear", "dtype"});
+}
