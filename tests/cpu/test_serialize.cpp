@@ -21,11 +21,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh folder per process (ctest runs test cases in parallel processes).
+// A fresh folder per process (ctest runs test cases in parallel processes), removed at exit.
 fs::path temp_dir() {
-  fs::path d = fs::temp_directory_path() / ("dien_test_serialize_" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return d;
+  static const struct Dir {
+    fs::path path = fs::temp_directory_path() / ("dien_test_serialize_" + std::to_string(::getpid()));
+    ~Dir() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } dir;
+  fs::create_directories(dir.path);
+  return dir.path;
 }
 
 std::vector<uint8_t> bytes_of(const Tensor& t) {
@@ -226,7 +232,6 @@ TEST_CASE("serialize: every malformed input is an error naming the file", "[seri
     fs::path r = write_raw("meta.safetensors", "{" + ok_entry + R"(,"__metadata__":{"epoch":3}})", two);
     require_error([&] { load_safetensors(r.string()); }, {r.string(), "'epoch'", "not a string"});
   }
-  fs::remove_all(temp_dir());
 }
 
 TEST_CASE("serialize: names that cannot be saved are rejected", "[serialize][cpu]") {
