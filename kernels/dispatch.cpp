@@ -4,6 +4,7 @@
 
 #include "kernels/cpu/cpu_backend.h"
 #if DIEN_WITH_CUDA
+#include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/cuda_runtime_api.h"
 #endif
 
@@ -40,8 +41,8 @@ Backend& backend_for(Device device) {
   int n = cuda_device_count();
   if (device.index < 0 || device.index >= n)
     fail("device", "tensor is on ", device.str(), " but ", n, " CUDA device(s) are available");
-  fail("device", "tensor is on ", device.str(),
-       " but the CUDA backend's kernels are not implemented yet (see the CUDA-backend issue)");
+  static cuda::CudaBackend cuda_backend;
+  return cuda_backend;
 #else
   fail("device", "tensor is on ", device.str(), " but dien was built with DIEN_CUDA=OFF");
 #endif
@@ -54,5 +55,28 @@ int cuda_device_count() {
   return 0;
 #endif
 }
+
+bool cuda_built() { return DIEN_WITH_CUDA != 0; }
+
+#if DIEN_WITH_CUDA
+CudaMemoryStats cuda_memory_stats(int device) {
+  auto s = cuda::memory_stats(device);
+  return {s.allocated_bytes, s.cached_bytes, s.peak_allocated_bytes, s.num_allocs, s.num_device_mallocs};
+}
+void cuda_empty_cache() { cuda::empty_cache(); }
+void cuda_synchronize() {
+  if (cuda_device_count() > 0) cuda::synchronize();
+}
+void cuda_set_allow_tf32(bool on) { cuda::set_allow_tf32(on); }
+void cuda_set_poison_allocations(bool on) { cuda::set_poison_allocations(on); }
+void set_deterministic(bool on) { cuda::set_deterministic(on); }
+#else
+CudaMemoryStats cuda_memory_stats(int) { return {}; }
+void cuda_empty_cache() {}
+void cuda_synchronize() {}
+void cuda_set_allow_tf32(bool) {}
+void cuda_set_poison_allocations(bool) {}
+void set_deterministic(bool) {}  // the CPU kernels are deterministic already
+#endif
 
 }  // namespace dien

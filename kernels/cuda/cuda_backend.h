@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+// The CUDA backend: an adapter from Tensors to the kernels in kernels/cuda/*.cu (and cuBLAS).
+// Its member functions are defined in the .cu file of their family (fill.cu, elementwise.cu,
+// matmul.cu, ...), next to the kernels they launch; each is the twin of the CPU function of the
+// same name in kernels/cpu/. Every launch runs on the device's one stream (launch.cuh).
+// No Eigen here: this header is compiled by nvcc.
+#pragma once
+#include "kernels/backend.h"
+
+namespace dien::cuda {
+
+class CudaBackend final : public Backend {
+ public:
+  const char* name() const override { return "cuda"; }
+
+  void* allocate(size_t nbytes, Device device) override;
+  void deallocate(void* p, Device device) override;
+  void copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes) override;
+  void fill(Tensor& t, double value) override;
+  void cast(const Tensor& src, Tensor& dst) override;
+  void axpy(double alpha, const Tensor& x, Tensor& y) override;
+  void scale_shift(const Tensor& x, double alpha, double beta, Tensor& y) override;
+  void unary_forward(UnaryOp op, const Tensor& x, Tensor& y) override;
+  void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx, double beta) override;
+  void binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) override;
+  void sum_to(const Tensor& x, Tensor& out, double beta) override;
+  void expand(const Tensor& x, Tensor& out) override;
+  void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c, double alpha, double beta) override;
+  void copy_band(const Tensor& src, int64_t src_start, Tensor& dst, int64_t dst_start, int dim, int64_t len, double beta) override;
+  void transpose_last2(const Tensor& x, Tensor& out) override;
+  void prelu_forward(const Tensor& x, const Tensor& w, Tensor& y) override;
+  void prelu_backward(const Tensor& x, const Tensor& w, const Tensor& gy, Tensor* gx, Tensor* gw, double beta_w) override;
+  void softmax_forward(const Tensor& x, const Tensor* mask, Tensor& y) override;
+  void softmax_backward(const Tensor& y, const Tensor& gy, Tensor& gx) override;
+  void embedding_forward(const Tensor& weight, const Tensor& ids, Tensor& out) override;
+  void embedding_backward(const Tensor& gy, const Tensor& ids, Tensor& gw) override;
+  void dropout_mask(Tensor& mask, double p, uint64_t seed, uint64_t offset) override;
+  void batch_norm_forward(const Tensor& x, const Tensor* gamma, const Tensor* beta, Tensor* running_mean, Tensor* running_var, bool training, double momentum, double eps, Tensor& y, Tensor& save_mean, Tensor& save_invstd) override;
+  void batch_norm_backward(const Tensor& x, const Tensor* gamma, const Tensor& save_mean, const Tensor& save_invstd, const Tensor& gy, bool training, Tensor* gx, Tensor* ggamma, Tensor* gbeta) override;
+  void bce_forward(const Tensor& p, const Tensor& t, double eps, Tensor& l) override;
+  void bce_backward(const Tensor& p, const Tensor& t, double eps, const Tensor& gl, Tensor& gp) override;
+  void bce_logits_forward(const Tensor& x, const Tensor& t, Tensor& l) override;
+  void bce_logits_backward(const Tensor& x, const Tensor& t, const Tensor& gl, Tensor& gx) override;
+  void sequence_mask(const Tensor& lengths, Tensor& mask) override;
+  void sgd_step(Tensor& param, const Tensor& grad, Tensor* momentum_buf, double lr, double momentum, double dampening, bool nesterov, double weight_decay, bool first_step) override;
+  void adam_step(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps, double weight_decay) override;
+  void adagrad_step(Tensor& param, const Tensor& grad, Tensor& sum_sq, int64_t step, double lr, double lr_decay, double eps, double weight_decay) override;
+  void rmsprop_step(Tensor& param, const Tensor& grad, Tensor& square_avg, Tensor* momentum_buf, double lr, double alpha, double eps, double momentum, double weight_decay) override;
+};
+
+}  // namespace dien::cuda

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// CPU-versus-CUDA parity: the same op code runs on both backends (ops dispatch on the tensors'
+// device), so a parity check runs a function on CPU inputs and on copies of them on cuda:0,
+// then compares every output and, after backpropagating the same random output gradients on
+// both, the gradient of every input that requires grad. GPU allocations are NaN-poisoned by
+// tests/mains/cuda_main.cpp, so unwritten elements show up as mismatches.
+#pragma once
+#include <functional>
+
+#include "kernels/dispatch.h"
+#include "support/test_util.h"
+
+namespace dien::test {
+
+inline Tensor fresh_leaf(const Tensor& x, Device d) {
+  Tensor t = x.detach().to(d);
+  if (t.same(x) || t.impl()->storage == x.impl()->storage) t = x.detach().clone();
+  if (x.requires_grad()) t.set_requires_grad(true);
+  return t;
+}
+
+// rtol/atol: |gpu - cpu| <= atol + rtol*|cpu| elementwise.
+inline void require_parity(const std::function<TensorList(const TensorList&)>& fn, const TensorList& inputs,
+                           double rtol = 1e-5, double atol = 1e-6, uint64_t seed = 99) {
+  const Device gpu = Device::cuda(0);
+  TensorList in_c, in_g;
+  for (const auto& x : inputs) {
+    in_c.push_back(x.defined() ? fresh_leaf(x, Device::cpu()) : Tensor());
+    in_g.push_back(x.defined() ? fresh_leaf(x, gpu) : Tensor());
+  }
+  TensorList out_c = fn(in_c), out_g = fn(in_g);
+  REQUIRE(out_c.size() == out_g.size());
+  Generator g(seed);
+  Tensor loss_c, loss_g;
+  for (size_t i = 0; i < out_c.size(); ++i) {
+    INFO("output " << i << ": cpu " << out_c[i].describe() << ", gpu " << out_g[i].describe());
+    REQUIRE(out_g[i].device() == gpu);
+    REQUIRE_CLOSE(out_g[i], out_c[i], rtol, atol);
+    if (!out_c[i].requires_grad()) continue;
+    Tensor w = uniform(out_c[i].shape(), 0.5, 1.5, g, out_c[i].dtype());
+    Tensor lc = sum(mul(out_c[i], w)), lg = sum(mul(out_g[i], w.to(gpu)));
+    loss_c = loss_c.defined() ? add(loss_c, lc) : lc;
+    loss_g = loss_g.defined() ? add(loss_g, lg) : lg;
+  }
+  if (!loss_c.defined()) return;
+  loss_c.backward();
+  loss_g.backward();
+  for (size_t i = 0; i < in_c.size(); ++i) {
+    if (!in_c[i].defined() || !in_c[i].requires_grad()) continue;
+    INFO("gradient of input " << i << " " << in_c[i].describe());
+    REQUIRE(in_c[i].grad().defined() == in_g[i].grad().defined());
+    if (in_c[i].grad().defined()) REQUIRE_CLOSE(in_g[i].grad(), in_c[i].grad(), rtol, atol);
+  }
+}
+
+}  // namespace dien::test
