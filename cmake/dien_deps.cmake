@@ -24,6 +24,11 @@ else()
   message(FATAL_ERROR "dien: nlohmann-json not found. Run tools/install-deps.sh (Debian: nlohmann-json3-dev).")
 endif()
 
+# CLI11 (header-only; used by examples/ and apps/): /usr/include on Debian, else .deps/include.
+if(NOT EXISTS /usr/include/CLI/CLI.hpp AND EXISTS ${DIEN_DEPS_DIR}/include/CLI/CLI.hpp)
+  target_include_directories(dien_deps SYSTEM INTERFACE ${DIEN_DEPS_DIR}/include)
+endif()
+
 find_package(OpenMP)
 if(OpenMP_CXX_FOUND)
   target_link_libraries(dien_deps INTERFACE OpenMP::OpenMP_CXX)

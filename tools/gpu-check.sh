@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# tools/gpu-check.sh REPORT_DIR — the one GPU check, for a machine with an NVIDIA GPU, the CUDA
+# toolkit and CMake (Eigen/Catch2/… may be missing: run tools/pack-deps.sh first and carry .deps).
+#  1. records the card, driver and commit;
+#  2. builds Release with CUDA for this card's architecture (build-gpu/);
+#  3. runs `ctest -L cuda` (CPU-vs-GPU parity, allocator, device tests), then the CPU suite;
+#  4. runs the GPU benchmarks that exist (bench_ops --json);
+#  5. writes REPORT_DIR/gpu-report.md (card, driver, pass/fail per test, timings) and raw logs.
+# Exit status: 0 when every CUDA test passed, 1 otherwise.
+set -uo pipefail
+out=${1:?usage: tools/gpu-check.sh REPORT_DIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+cd "$(dirname "$0")/.."
+t_start=$(date +%s)
+report=$out/gpu-report.md
+jobs=$(nproc)
+
+gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>/dev/null | head -1)
+cap=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '.[:space:]')
+[ -n "$cap" ] || cap=90
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git status --porcelain 2>/dev/null | grep -v '^??' | head -1)
+[ -n "$dirty" ] && commit="$commit+local-changes"
+
+echo "== configure (sm_$cap)"
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DDIEN_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$cap" \
+  >"$out/configure.log" 2>&1
+cfg=$?
+echo "== build ($jobs jobs)"
+t0=$(date +%s)
+build=1
+if [ $cfg -eq 0 ]; then
+  cmake --build build-gpu -j "$jobs" >"$out/build.log" 2>&1
+  build=$?
+fi
+t_build=$(( $(date +%s) - t0 ))
+
+cuda_rc=1
+cpu_rc=1
+if [ $build -eq 0 ]; then
+  echo "== ctest -L cuda"
+  t0=$(date +%s)
+  ctest --test-dir build-gpu -L cuda -j 4 --output-on-failure --timeout 300 >"$out/ctest-cuda.log" 2>&1
+  cuda_rc=$?
+  t_cuda=$(( $(date +%s) - t0 ))
+  echo "== ctest (CPU labels)"
+  ctest --test-dir build-gpu -LE cuda -j "$jobs" --timeout 300 >"$out/ctest-cpu.log" 2>&1
+  cpu_rc=$?
+  echo "== benchmarks"
+  timeout 240 build-gpu/bench/bench_ops --json >"$out/bench_ops.jsonl" 2>"$out/bench_ops.err"
+  timeout 120 build-gpu/bench/bench_ops >"$out/bench_ops.md" 2>>"$out/bench_ops.err"
+fi
+
+{
+  echo "# dien GPU check"
+  echo
+  echo "| | |"
+  echo "|---|---|"
+  echo "| date | $(date -u +%Y-%m-%dT%H:%MZ) |"
+  echo "| card, driver, memory, compute capability | ${gpu:-no nvidia-smi} |"
+  echo "| nvcc | $(nvcc --version 2>/dev/null | grep -o 'release [0-9.]*' | head -1) |"
+  echo "| commit | $commit |"
+  echo "| configure | $([ $cfg -eq 0 ] && echo ok || echo FAILED: see configure.log) |"
+  echo "| build | $([ $build -eq 0 ] && echo "ok (${t_build}s, $jobs jobs)" || echo FAILED: see build.log) |"
+  echo "| CUDA tests | $([ $cuda_rc -eq 0 ] && echo "all passed (${t_cuda:-?}s)" || echo FAILED) |"
+  echo "| CPU tests | $([ $cpu_rc -eq 0 ] && echo "all passed" || echo FAILED) |"
+  echo "| total time | $(( $(date +%s) - t_start ))s |"
+  echo
+  if [ $build -ne 0 ]; then
+    echo "## Build errors"
+    echo '```'
+    grep -E -m 40 'error|Error' "$out/build.log"
+    echo '```'
+  fi
+  if [ -f "$out/ctest-cuda.log" ]; then
+    echo "## CUDA tests"
+    echo
+    echo "| test | result | seconds |"
+    echo "|---|---|---|"
+    sed -n -E 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: (.*[^ .]) \.+ *(\*\*\*)?([A-Za-z]+[^0-9]*) +([0-9.]+) sec$/| \1 | \3 | \4 |/p' "$out/ctest-cuda.log"
+    echo
+    grep -E 'tests passed|tests failed' "$out/ctest-cuda.log"
+    echo
+  fi
+  if grep -q FAILED "$out/ctest-cuda.log" 2>/dev/null || [ $cuda_rc -ne 0 ]; then
+    echo "## Failures (first 150 lines of output)"
+    echo '```'
+    grep -n -E -A12 'FAILED|failed|Error|error' "$out/ctest-cuda.log" | head -150
+    echo '```'
+  fi
+  if [ -s "$out/bench_ops.md" ]; then
+    echo "## bench_ops (median ms; GB/s = minimum bytes / time)"
+    echo
+    cat "$out/bench_ops.md"
+  fi
+} >"$report"
+echo "report: $report"
+[ $cuda_rc -eq 0 ]

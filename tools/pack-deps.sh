@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Copies the third-party headers the build needs (Eigen, nlohmann-json, CLI11, Catch2 v2 and
+# its CMake scripts) from this machine into .deps/ (git-ignored), so that a machine without
+# those Debian packages (the GPU machine) can build: cmake/dien_deps.cmake and
+# tests/CMakeLists.txt fall back to .deps/ when the system has none.
+#   tools/pack-deps.sh            # then carry ".deps" to the other machine
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh >/dev/null
+rm -rf .deps
+mkdir -p .deps/include .deps/cmake
+cp -r /usr/include/eigen3 .deps/include/eigen3
+cp -r /usr/include/nlohmann .deps/include/nlohmann
+cp -r /usr/include/CLI .deps/include/CLI
+cp -r /usr/include/catch2 .deps/include/catch2
+catch_cmake=$(dirname "$(dpkg -L catch2 | grep '/Catch.cmake$' | head -1)")
+cp "$catch_cmake"/Catch.cmake "$catch_cmake"/CatchAddTests.cmake .deps/cmake/
+echo "pack-deps: $(du -sh .deps | cut -f1) in .deps/"
