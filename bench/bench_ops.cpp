@@ -2,7 +2,8 @@
 // bench_ops: times core ops (forward, and forward+backward where it applies) on the CPU and,
 // when a GPU is present, on CUDA, in one process so the ratios are side by side.
 //   bench_ops            Markdown table with the CPU/CUDA ratio
-//   bench_ops --json     one JSON object per line: op, device, shape, pass, median_ms, gb_per_s
+//   bench_ops --json     one JSON object per line on stdout (op, device, shape, pass, median_ms,
+//                        gb_per_s); the table then goes to stderr
 //   bench_ops --quick    fewer repeats, smaller shapes
 // GB/s counts the bytes each op must read and write at least once (a floor, not what the
 // kernel moves), so it reads as achieved fraction of memory bandwidth.
@@ -104,15 +105,15 @@ int main(int argc, char** argv) {
   }
   std::vector<Device> devs{Device::cpu()};
   if (cuda_device_count() > 0) devs.push_back(Device::cuda(0));
-  if (!json) {
-    std::printf("| op | shape | pass |");
-    for (auto d : devs) std::printf(" %s ms | %s GB/s |", d.str().c_str(), d.str().c_str());
-    if (devs.size() > 1) std::printf(" cpu/cuda |");
-    std::printf("\n|---|---|---|");
-    for (size_t i = 0; i < devs.size(); ++i) std::printf("---|---|");
-    if (devs.size() > 1) std::printf("---|");
-    std::printf("\n");
-  }
+  // The Markdown table goes to stdout, or to stderr when --json takes stdout.
+  FILE* table = json ? stderr : stdout;
+  std::fprintf(table, "| op | shape | pass |");
+  for (auto d : devs) std::fprintf(table, " %s ms | %s GB/s |", d.str().c_str(), d.str().c_str());
+  if (devs.size() > 1) std::fprintf(table, " cpu/cuda |");
+  std::fprintf(table, "\n|---|---|---|");
+  for (size_t i = 0; i < devs.size(); ++i) std::fprintf(table, "---|---|");
+  if (devs.size() > 1) std::fprintf(table, "---|");
+  std::fprintf(table, "\n");
   for (const Case& c : cases(quick)) {
     std::vector<double> ms;
     for (Device d : devs) {
@@ -123,13 +124,12 @@ int main(int argc, char** argv) {
         std::printf("{\"op\":\"%s\",\"device\":\"%s\",\"shape\":\"%s\",\"pass\":\"%s\",\"median_ms\":%.6f,\"gb_per_s\":%.3f}\n",
                     c.op.c_str(), d.str().c_str(), c.shape.c_str(), c.pass.c_str(), t, c.bytes / (t * 1e6));
     }
-    if (!json) {
-      std::printf("| %s | %s | %s |", c.op.c_str(), c.shape.c_str(), c.pass.c_str());
-      for (double t : ms) std::printf(" %.4f | %.1f |", t, c.bytes / (t * 1e6));
-      if (ms.size() > 1) std::printf(" %.1fx |", ms[0] / ms[1]);
-      std::printf("\n");
-    }
+    std::fprintf(table, "| %s | %s | %s |", c.op.c_str(), c.shape.c_str(), c.pass.c_str());
+    for (double t : ms) std::fprintf(table, " %.4f | %.1f |", t, c.bytes / (t * 1e6));
+    if (ms.size() > 1) std::fprintf(table, " %.1fx |", ms[0] / ms[1]);
+    std::fprintf(table, "\n");
     std::fflush(stdout);
+    std::fflush(table);
   }
   return 0;
 }
