@@ -76,7 +76,13 @@ void binary_loop(const T* a, const T* b, T* o, int64_t n, int64_t na, int64_t nb
       T s = a[0];
       for (int64_t i = lo; i < hi; ++i) o[i] = f(s, b[i]);
     } else {
-      for (int64_t i = lo; i < hi; ++i) o[i] = f(a[i % na], b[i % nb]);
+      // Periodic operands: wrap counters instead of a division per element.
+      int64_t ja = lo % na, jb = lo % nb;
+      for (int64_t i = lo; i < hi; ++i) {
+        o[i] = f(a[ja], b[jb]);
+        if (++ja == na) ja = 0;
+        if (++jb == nb) jb = 0;
+      }
     }
   });
 }
@@ -183,7 +189,11 @@ void CpuBackend::expand(const Tensor& x, Tensor& out) {
     int64_t n = out.numel(), nx = x.numel();
     if (is_suffix_of(x.shape(), out.shape())) {
       parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) o[i] = xp[i % nx];
+        int64_t j = nx > 0 ? b % nx : 0;
+        for (int64_t i = b; i < e; ++i) {
+          o[i] = xp[j];
+          if (++j == nx) j = 0;
+        }
       });
       return;
     }
