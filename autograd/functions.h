@@ -15,6 +15,7 @@
 
 #include "autograd/node.h"
 #include "core/rng.h"
+#include "kernels/backend.h"
 #include "core/tensor.h"
 
 namespace dien {
@@ -115,6 +116,46 @@ Tensor mse(const Tensor& a, const Tensor& b, Reduction r = Reduction::Mean);
 // ---- sequences (autograd/ops/sequence.cpp) -----------------------------------------
 // lengths i32/i64 [B] with values in [0, maxlen] -> mask [B, maxlen] of `dtype` (1 valid, 0 pad).
 Tensor sequence_mask(const Tensor& lengths, int64_t maxlen, DType dtype = DType::F32);
+
+// ---- recurrent scans (autograd/ops/rnn_scan.cpp fused; rnn_scan_unfused.cpp the twin) ----
+// RnnCell and GateLayout are defined with the kernels (kernels/backend.h) and documented there.
+// x [B,T,D]; lengths [B] (i32/i64, values in [0,T], any order; steps t >= lengths[b] leave the
+// state unchanged and output zeros); att [B,T] for the attention cells (undefined for Gru);
+// h0 [B,H] or undefined (zeros); w_ih [3H,D], w_hh [3H,H], b_ih/b_hh [3H] or undefined.
+// Returns the states [B,T,H] and each row's state after its last valid step [B,H] (h0, or
+// zeros, for a length-0 row). Gradients flow to x, att, h0 and all weights and biases.
+// The fused form is one autograd node (input projections one GEMM before the scan, weight
+// gradients GEMMs after the reverse scan); in inference (NoGradGuard) it saves nothing.
+struct RnnOutput {
+  Tensor states;  // [B,T,H]
+  Tensor last;    // [B,H]
+};
+RnnOutput rnn_scan(RnnCell cell, const Tensor& x, const Tensor& lengths, const Tensor& att, const Tensor& h0,
+                   const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh,
+                   GateLayout layout = GateLayout::LinearBeforeReset);
+// The unfused twin: the same function composed step by step from primitive differentiable ops
+// (linear, chunk, sigmoid, tanh, mul, add, masks), the way a framework runs it. Test oracle and
+// benchmark baseline.
+RnnOutput rnn_scan_unfused(RnnCell cell, const Tensor& x, const Tensor& lengths, const Tensor& att,
+                           const Tensor& h0, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                           const Tensor& b_hh, GateLayout layout = GateLayout::LinearBeforeReset);
+// AIGRU (DIEN): a plain GRU over att_t * x_t.
+RnnOutput aigru_scan(const Tensor& x, const Tensor& lengths, const Tensor& att, const Tensor& h0,
+                     const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh,
+                     GateLayout layout = GateLayout::LinearBeforeReset, bool fused = true);
+
+// ---- attention weights (autograd/ops/attention.cpp) ---------------------------------
+// scores [B,T] (DIN local-activation scores), lengths [B]. normalize: masked softmax over the
+// valid steps (a length-0 row gives zeros); !normalize: scores with padded steps zeroed.
+Tensor attention_weights(const Tensor& scores, const Tensor& lengths, bool normalize = true);
+Tensor attention_weights_unfused(const Tensor& scores, const Tensor& lengths, bool normalize = true);
+
+// ---- auxiliary loss (autograd/ops/aux_loss.cpp) --------------------------------------
+// p_pos, p_neg [B,P] probabilities of the aux net for clicked next items and sampled negatives;
+// pair t of row b counts iff t < lengths[b] - 1. Returns the mean of the 2n BCE terms over the
+// n valid pairs (shape []), 0 when n == 0. Gradients flow to p_pos and p_neg.
+Tensor aux_bce(const Tensor& p_pos, const Tensor& p_neg, const Tensor& lengths, double eps = 1e-7);
+Tensor aux_bce_unfused(const Tensor& p_pos, const Tensor& p_neg, const Tensor& lengths, double eps = 1e-7);
 
 // ---- validation helpers shared by the ops (autograd/ops/checks.cpp) -----------------
 // Each throws dien::Error naming `op` and describing the tensors.

@@ -19,6 +19,22 @@
 namespace dien {
 
 enum class UnaryOp : uint8_t { Neg, Exp, Log, Sigmoid, Tanh, Relu };
+
+// Recurrent cells of the sequence scans (docs/gradients.md). Gates, PyTorch layout (rows r|z|n of
+// W_ih [3H,D] and W_hh [3H,H]): r = σ(gi_r + gh_r), g = σ(gi_z + gh_z), and
+//   LinearBeforeReset: n = tanh(gi_n + r ⊙ gh_n)            with gh = h W_hhᵀ + b_hh
+//   ResetBeforeLinear: n = tanh(gi_n + (r ⊙ h) W_hnᵀ + b_hn)
+// where gi = x W_ihᵀ + b_ih. Then, per cell:
+//   Gru:             h' = g ⊙ h + (1 - g) ⊙ n                       (PyTorch nn.GRU)
+//   AugruPaper:      u = a·g,      h' = (1 - u) ⊙ h + u ⊙ n          (DIEN paper Eq. 11-12)
+//   AugruReference:  k = (1 - a)·g, h' = k ⊙ h + (1 - k) ⊙ n         (authors' VecAttGRUCell)
+//   Agru:            h' = (1 - a) ⊙ h + a ⊙ n      (no update gate; its rows get zero gradient)
+enum class RnnCell : uint8_t { Gru, AugruPaper, AugruReference, Agru };
+enum class GateLayout : uint8_t { LinearBeforeReset, ResetBeforeLinear };
+const char* rnn_cell_name(RnnCell c);
+// Workspace a training-mode scan saves for backward: [B, T, kRnnWorkspaceGates * H], per step
+// r | g | n | hn, with hn = h W_hnᵀ + b_hn (LinearBeforeReset) or (r ⊙ h) W_hnᵀ + b_hn.
+inline constexpr int kRnnWorkspaceGates = 4;
 enum class BinaryOp : uint8_t { Add, Sub, Mul, Div };
 const char* unary_op_name(UnaryOp op);
 const char* binary_op_name(BinaryOp op);
@@ -127,6 +143,47 @@ class Backend {
   // mask [B, T] (any dtype) = 1 where t < lengths[b], else 0; lengths i32/i64 [B], checked
   // to lie in [0, T] by the op.
   virtual void sequence_mask(const Tensor& lengths, Tensor& mask) = 0;
+
+  // ---- recurrent scans (kernels/cpu/rnn_scan.cpp) ---------------------------------
+  // One launch (CUDA) / one call (CPU) runs the whole recurrence over T steps.
+  // gi [B,T,3H]: input projections of every step (one GEMM before the scan, by the op).
+  // lengths i64 [B], values in [0,T] (checked by the op), any order. att [B,T] for the
+  // attention cells (null for Gru). h0 [B,H] or null (zeros). w_hh [3H,H]; b_hh [3H] or null.
+  // Outputs: states [B,T,H] (row b, step t: the state after step t for t < lengths[b], else 0);
+  // last [B,H] (the state after step lengths[b]-1; h0, or zeros, when lengths[b] == 0).
+  // ws: [B,T,4H] workspace saved for backward (see kRnnWorkspaceGates), or null in inference;
+  // entries at t >= lengths[b] are unspecified.
+  virtual void rnn_scan_forward(RnnCell cell, GateLayout layout, const Tensor& gi, const Tensor& lengths,
+                                const Tensor* att, const Tensor* h0, const Tensor& w_hh, const Tensor* b_hh,
+                                Tensor& states, Tensor& last, Tensor* ws) = 0;
+  // Reverse scan. g_states [B,T,H] and g_last [B,H] may be null (zero). Writes (overwrites):
+  // g_gi [B,T,3H] (0 at t >= lengths[b]); g_h0 [B,H], g_att [B,T] (0 at padded steps),
+  // g_w_hh [3H,H], g_b_hh [3H] when non-null. Padded entries of g_states never matter.
+  virtual void rnn_scan_backward(RnnCell cell, GateLayout layout, const Tensor& gi, const Tensor& lengths,
+                                 const Tensor* att, const Tensor* h0, const Tensor& w_hh, const Tensor* b_hh,
+                                 const Tensor& states, const Tensor& ws, const Tensor* g_states,
+                                 const Tensor* g_last, Tensor& g_gi, Tensor* g_h0, Tensor* g_att,
+                                 Tensor* g_w_hh, Tensor* g_b_hh) = 0;
+
+  // ---- attention weights (kernels/cpu/attention.cpp) -------------------------------
+  // scores [B,T], lengths i64 [B]. normalize: y = softmax over the valid steps t < lengths[b]
+  // (0 elsewhere; a length-0 row is all 0). !normalize: y = scores at valid steps, 0 elsewhere.
+  virtual void attention_forward(const Tensor& scores, const Tensor& lengths, bool normalize, Tensor& y) = 0;
+  // gx (overwrite) from y and gy; 0 at padded steps.
+  virtual void attention_backward(const Tensor& y, const Tensor& gy, const Tensor& lengths, bool normalize,
+                                  Tensor& gx) = 0;
+
+  // ---- auxiliary loss of DIEN (kernels/cpu/aux_loss.cpp) ----------------------------
+  // p_pos, p_neg [B,P]: aux-net probabilities of (h_t, e_{t+1}) and (h_t, e'_{t+1}); pair t of
+  // row b is valid iff t < lengths[b] - 1. loss (shape []) = sum over valid pairs of
+  // [-log p_pos - log(1 - p_neg)] / (2 * number of valid pairs), p clamped to [eps, 1-eps];
+  // 0 when no pair is valid. (The mean of the 2n BCE terms, as DeepCTR-Torch computes it.)
+  virtual void aux_bce_forward(const Tensor& p_pos, const Tensor& p_neg, const Tensor& lengths, double eps,
+                               Tensor& loss) = 0;
+  // g_pos, g_neg [B,P] (overwrite) for upstream gradient g (shape []); 0 at invalid pairs and
+  // where p was clamped.
+  virtual void aux_bce_backward(const Tensor& p_pos, const Tensor& p_neg, const Tensor& lengths, double eps,
+                                const Tensor& g, Tensor& g_pos, Tensor& g_neg) = 0;
 
   // ---- optimizers (kernels/cpu/optim.cpp); param, grad, state: same shape -------
   virtual void sgd_step(Tensor& param, const Tensor& grad, Tensor* momentum_buf, double lr,

@@ -22,6 +22,16 @@ const char* unary_op_name(UnaryOp op) {
   return "?";
 }
 
+const char* rnn_cell_name(RnnCell c) {
+  switch (c) {
+    case RnnCell::Gru: return "gru";
+    case RnnCell::AugruPaper: return "augru(paper)";
+    case RnnCell::AugruReference: return "augru(reference)";
+    case RnnCell::Agru: return "agru";
+  }
+  return "?";
+}
+
 const char* binary_op_name(BinaryOp op) {
   switch (op) {
     case BinaryOp::Add: return "add";

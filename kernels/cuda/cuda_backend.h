@@ -42,6 +42,12 @@ class CudaBackend final : public Backend {
   void bce_logits_forward(const Tensor& x, const Tensor& t, Tensor& l) override;
   void bce_logits_backward(const Tensor& x, const Tensor& t, const Tensor& gl, Tensor& gx) override;
   void sequence_mask(const Tensor& lengths, Tensor& mask) override;
+  void rnn_scan_forward(RnnCell cell, GateLayout layout, const Tensor& gi, const Tensor& lengths, const Tensor* att, const Tensor* h0, const Tensor& w_hh, const Tensor* b_hh, Tensor& states, Tensor& last, Tensor* ws) override;
+  void rnn_scan_backward(RnnCell cell, GateLayout layout, const Tensor& gi, const Tensor& lengths, const Tensor* att, const Tensor* h0, const Tensor& w_hh, const Tensor* b_hh, const Tensor& states, const Tensor& ws, const Tensor* g_states, const Tensor* g_last, Tensor& g_gi, Tensor* g_h0, Tensor* g_att, Tensor* g_w_hh, Tensor* g_b_hh) override;
+  void attention_forward(const Tensor& scores, const Tensor& lengths, bool normalize, Tensor& y) override;
+  void attention_backward(const Tensor& y, const Tensor& gy, const Tensor& lengths, bool normalize, Tensor& gx) override;
+  void aux_bce_forward(const Tensor& p_pos, const Tensor& p_neg, const Tensor& lengths, double eps, Tensor& loss) override;
+  void aux_bce_backward(const Tensor& p_pos, const Tensor& p_neg, const Tensor& lengths, double eps, const Tensor& g, Tensor& g_pos, Tensor& g_neg) override;
   void sgd_step(Tensor& param, const Tensor& grad, Tensor* momentum_buf, double lr, double momentum, double dampening, bool nesterov, double weight_decay, bool first_step) override;
   void adam_step(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps, double weight_decay) override;
   void adagrad_step(Tensor& param, const Tensor& grad, Tensor& sum_sq, int64_t step, double lr, double lr_decay, double eps, double weight_decay) override;
