@@ -386,6 +386,23 @@ TEST_CASE("rnn_scan kernels: every output element is written", "[sequence][cpu]"
   if (ap)
     for (double v : values(g_att)) REQUIRE(std::isfinite(v));
 
+  SECTION("padded entries of g_states are never read") {
+    std::vector<double> gv = values(gs);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = len[b]; t < T; ++t)
+        for (int64_t k = 0; k < H; ++k) gv[(b * T + t) * H + k] = std::nan("");
+    Tensor gs_nan = from_vector(gv, {B, T, H}).to(dt);
+    REQUIRE_FALSE(std::isfinite(values(gs_nan)[(0 * T + 0) * H]));  // row 0 has length 0
+    Tensor g_gi2 = poisoned({B, T, 3 * H}, dt), g_h02 = poisoned({B, H}, dt);
+    Tensor g_whh2 = poisoned({3 * H, H}, dt), g_bhh2 = poisoned({3 * H}, dt);
+    be.rnn_scan_backward(cell, layout, gi, lengths, ap, &h0, w_hh, &b_hh, states, ws, &gs_nan, &gl, g_gi2, &g_h02,
+                         nullptr, &g_whh2, &g_bhh2);
+    REQUIRE_CLOSE(g_gi2, g_gi, 0, 0);
+    REQUIRE_CLOSE(g_h02, g_h0, 0, 0);
+    REQUIRE_CLOSE(g_whh2, g_whh, 0, 0);
+    REQUIRE_CLOSE(g_bhh2, g_bhh, 0, 0);
+  }
+
   SECTION("null g_states / g_last read as zeros") {
     Tensor zs = zeros({B, T, H}, dt), zl = zeros({B, H}, dt);
     Tensor a1 = poisoned({B, T, 3 * H}, dt), a2 = poisoned({B, T, 3 * H}, dt);
