@@ -1,13 +1,9 @@
 // TEMPORARY: placeholders until this family is implemented; delete this file when done.
 #include "kernels/cuda/cuda_backend.h"
 namespace dien::cuda {
-void CudaBackend::prelu_forward(const Tensor& x, const Tensor& w, Tensor& y) { fail("prelu_forward", "CUDA kernel not implemented yet"); }
-void CudaBackend::prelu_backward(const Tensor& x, const Tensor& w, const Tensor& gy, Tensor* gx, Tensor* gw, double beta_w) { fail("prelu_backward", "CUDA kernel not implemented yet"); }
 void CudaBackend::embedding_forward(const Tensor& weight, const Tensor& ids, Tensor& out) { fail("embedding_forward", "CUDA kernel not implemented yet"); }
 void CudaBackend::embedding_backward(const Tensor& gy, const Tensor& ids, Tensor& gw) { fail("embedding_backward", "CUDA kernel not implemented yet"); }
 void CudaBackend::dropout_mask(Tensor& mask, double p, uint64_t seed, uint64_t offset) { fail("dropout_mask", "CUDA kernel not implemented yet"); }
-void CudaBackend::batch_norm_forward(const Tensor& x, const Tensor* gamma, const Tensor* beta, Tensor* running_mean, Tensor* running_var, bool training, double momentum, double eps, Tensor& y, Tensor& save_mean, Tensor& save_invstd) { fail("batch_norm_forward", "CUDA kernel not implemented yet"); }
-void CudaBackend::batch_norm_backward(const Tensor& x, const Tensor* gamma, const Tensor& save_mean, const Tensor& save_invstd, const Tensor& gy, bool training, Tensor* gx, Tensor* ggamma, Tensor* gbeta) { fail("batch_norm_backward", "CUDA kernel not implemented yet"); }
 void CudaBackend::bce_forward(const Tensor& p, const Tensor& t, double eps, Tensor& l) { fail("bce_forward", "CUDA kernel not implemented yet"); }
 void CudaBackend::bce_backward(const Tensor& p, const Tensor& t, double eps, const Tensor& gl, Tensor& gp) { fail("bce_backward", "CUDA kernel not implemented yet"); }
 void CudaBackend::bce_logits_forward(const Tensor& x, const Tensor& t, Tensor& l) { fail("bce_logits_forward", "CUDA kernel not implemented yet"); }
