@@ -1,8 +1,6 @@
 // TEMPORARY: placeholders until this family is implemented; delete this file when done.
 #include "kernels/cuda/cuda_backend.h"
 namespace dien::cuda {
-void CudaBackend::embedding_forward(const Tensor& weight, const Tensor& ids, Tensor& out) { fail("embedding_forward", "CUDA kernel not implemented yet"); }
-void CudaBackend::embedding_backward(const Tensor& gy, const Tensor& ids, Tensor& gw) { fail("embedding_backward", "CUDA kernel not implemented yet"); }
 void CudaBackend::dropout_mask(Tensor& mask, double p, uint64_t seed, uint64_t offset) { fail("dropout_mask", "CUDA kernel not implemented yet"); }
 void CudaBackend::bce_forward(const Tensor& p, const Tensor& t, double eps, Tensor& l) { fail("bce_forward", "CUDA kernel not implemented yet"); }
 void CudaBackend::bce_backward(const Tensor& p, const Tensor& t, double eps, const Tensor& gl, Tensor& gp) { fail("bce_backward", "CUDA kernel not implemented yet"); }
