@@ -2,16 +2,15 @@
 // CPU-vs-CUDA parity of the nn ops whose kernels live in kernels/cuda/activation.cu (prelu, and
 // dice through batch_norm), embedding.cu (atomic and deterministic backward), dropout.cu,
 // batch_norm.cu, loss.cu and sequence.cu: outputs, input gradients and running statistics, at
-// odd sizes and size-1 dims, f32 (rtol 1e-5) and f64 (rtol 1e-12). Paths that the ops never
-// take (accumulating beta_w = 1, embedding into an initialised gw, null gradient outputs) are
-// checked by calling the backends' kernels directly. Runs only where a GPU exists.
+// odd sizes and size-1 dims, f32 (rtol 1e-5) and f64 (rtol 1e-12). These go through the ops,
+// so they also need the elementwise/reduce CUDA kernels; test_parity_nn_kernels.cpp checks the
+// same kernels called directly. Runs only where a GPU exists.
 #include <cstdint>
 #include <vector>
 
 #include "tests/cuda/parity.h"
 
 using namespace dien;
-using dien::test::poisoned;
 using dien::test::rand_tensor;
 using dien::test::require_parity;
 
@@ -21,6 +20,10 @@ const Device kGpu = Device::cuda(0);
 
 double rtol_for(DType dt) { return dt == DType::F32 ? 1e-5 : 1e-12; }
 double atol_for(DType dt) { return dt == DType::F32 ? 1e-6 : 1e-12; }
+// Embedding backward with atomics: sums of hundreds of rows in an arbitrary order. Seen on an
+// H200: 2.3e-5 absolute (380 f32 ulps) for ~500 rows of [-1, 1] values summing to ~0.3.
+double atomic_rtol(DType dt) { return dt == DType::F32 ? 1e-4 : 1e-11; }
+double atomic_atol(DType dt) { return dt == DType::F32 ? 2e-4 : 1e-11; }
 
 // A random leaf that requires grad (never zero; |x| >= min_abs).
 Tensor leaf(const Shape& s, Generator& g, DType dt, double lo = -1.0, double hi = 1.0, double min_abs = 0.05) {
@@ -58,31 +61,6 @@ TEST_CASE("cuda parity: prelu with a per-channel and a shared weight", "[activat
     require_parity([](const TensorList& in) { return TensorList{prelu(in[0], in[1])}; }, {xc, w}, rtol_for(dt),
                    atol_for(dt));
   }
-}
-
-TEST_CASE("cuda parity: prelu_backward kernel accumulates with beta_w = 1 and skips null outputs",
-          "[activation][cuda]") {
-  auto dt = GENERATE(DType::F32, DType::F64);
-  auto shared = GENERATE(false, true);
-  const Shape s{65, 33};
-  INFO(dtype_name(dt) << (shared ? " shared w" : " per-channel w"));
-  Generator g(202);
-  Tensor x = rand_tensor(s, g, dt), gy = rand_tensor(s, g, dt);
-  Tensor w = rand_tensor({shared ? 1 : 33}, g, dt, 0.05, 0.5);
-  Tensor gw0 = rand_tensor(w.shape(), g, dt);
-  Backend& cpu = backend_for(Device::cpu());
-  Backend& gpu = backend_for(kGpu);
-  const Tensor xg = x.to(kGpu), wg = w.to(kGpu), gyg = gy.to(kGpu);
-
-  Tensor gw_c = gw0.clone(), gw_g = gw0.to(kGpu);  // gx null, gw += sum
-  cpu.prelu_backward(x, w, gy, nullptr, &gw_c, 1.0);
-  gpu.prelu_backward(xg, wg, gyg, nullptr, &gw_g, 1.0);
-  REQUIRE_CLOSE(gw_g, gw_c, rtol_for(dt), atol_for(dt));
-
-  Tensor gx_c = poisoned(s, dt), gx_g = poisoned(s, dt).to(kGpu);  // gw null
-  cpu.prelu_backward(x, w, gy, &gx_c, nullptr, 0.0);
-  gpu.prelu_backward(xg, wg, gyg, &gx_g, nullptr, 0.0);
-  REQUIRE_CLOSE(gx_g, gx_c, rtol_for(dt), atol_for(dt));
 }
 
 // ---- dice (batch_norm + elementwise ops) ---------------------------------------------
@@ -149,33 +127,10 @@ TEST_CASE("cuda parity: embedding forward and backward, atomic and deterministic
   Tensor w = leaf({V, E}, g, dt);
   DeterministicScope scope(deterministic);
   // The deterministic path adds each id's rows in position order from the same zeros, exactly
-  // the CPU's loop, so its gradient must match bit for bit; atomics may reorder the sums.
-  const double rtol = deterministic ? 0.0 : rtol_for(dt), atol = deterministic ? 0.0 : atol_for(dt);
+  // the CPU's loop, so its gradient must match bit for bit. Atomics add in any order: an f32 sum
+  // of ~1500 rows (id 0 in case 4) then differs by many ulps, hence atomic_rtol/atol.
+  const double rtol = deterministic ? 0.0 : atomic_rtol(dt), atol = deterministic ? 0.0 : atomic_atol(dt);
   require_parity([](const TensorList& in) { return TensorList{embedding(in[0], in[1])}; }, {w, ids}, rtol, atol);
-}
-
-TEST_CASE("cuda parity: embedding_backward kernel adds into an initialised gw, deterministic runs repeat",
-          "[embedding][cuda]") {
-  auto dt = GENERATE(DType::F32, DType::F64);
-  auto idt = GENERATE(DType::I32, DType::I64);
-  auto deterministic = GENERATE(false, true);
-  const int64_t V = 33, E = 65, n = 1000;
-  INFO(dtype_name(dt) << " ids " << dtype_name(idt) << (deterministic ? " deterministic" : " atomic"));
-  Generator g(205);
-  Tensor gy = rand_tensor({n, E}, g, dt);
-  Tensor ids = make_ids(rand_id_values(n, V, g, true), {n}, idt);
-  Tensor gw0 = rand_tensor({V, E}, g, dt);
-  DeterministicScope scope(deterministic);
-  Tensor gw_c = gw0.clone();
-  backend_for(Device::cpu()).embedding_backward(gy, ids, gw_c);
-  auto run_gpu = [&] {
-    Tensor gw_g = gw0.to(kGpu);
-    backend_for(kGpu).embedding_backward(gy.to(kGpu), ids.to(kGpu), gw_g);
-    return gw_g;
-  };
-  Tensor first = run_gpu();
-  REQUIRE_CLOSE(first, gw_c, deterministic ? 0.0 : rtol_for(dt), deterministic ? 0.0 : atol_for(dt));
-  if (deterministic) REQUIRE_CLOSE(run_gpu(), first, 0.0, 0.0);
 }
 
 // ---- dropout -------------------------------------------------------------------------
@@ -197,19 +152,6 @@ TEST_CASE("cuda parity: dropout draws the same mask on CPU and GPU", "[dropout][
         return TensorList{dropout(in[0], p, true, gen)};
       },
       {x}, 0.0, 0.0);
-}
-
-TEST_CASE("cuda parity: dropout_mask kernel matches the CPU at any offset", "[dropout][cuda]") {
-  auto dt = GENERATE(DType::F32, DType::F64);
-  auto n = GENERATE(int64_t{1}, int64_t{3}, int64_t{4}, int64_t{5}, int64_t{127}, int64_t{100003});
-  auto offset = GENERATE(uint64_t{0}, uint64_t{5}, uint64_t{1} << 40, ~uint64_t{0} - 2);  // the last wraps
-  const double p = 0.3;
-  const uint64_t seed = 0x123456789abcdefull;
-  INFO("n=" << n << " " << dtype_name(dt) << " offset=" << offset);
-  Tensor m_c = poisoned({n}, dt), m_g = poisoned({n}, dt).to(kGpu);
-  backend_for(Device::cpu()).dropout_mask(m_c, p, seed, offset);
-  backend_for(kGpu).dropout_mask(m_g, p, seed, offset);
-  REQUIRE_CLOSE(m_g, m_c, 0.0, 0.0);
 }
 
 // ---- batch_norm ----------------------------------------------------------------------

@@ -3,7 +3,8 @@
 // several steps on identical parameters and gradients on both devices, and after every step
 // the parameters and every state_dict tensor (buffers and step counts) must agree, f32 with
 // rtol 1e-5 and f64 with rtol 1e-12. A parameter without a gradient must stay untouched. The
-// kernels are also called directly with a large step number (bias corrections, lr decay).
+// kernels are also called directly ([kernel]: they need no other CUDA kernel), from non-zero
+// state and late step numbers (bias corrections, lr decay).
 // Runs only where a GPU exists.
 #include <functional>
 #include <memory>
@@ -102,43 +103,58 @@ TEST_CASE("cuda parity: optimizers match the CPU step by step (params and state)
   for (const Case& c : all_cases()) check_parity(c, dt, n, 5);
 }
 
-TEST_CASE("cuda parity: optimizer kernels called directly at a late step", "[optim][cuda]") {
+// The kernels alone (only host<->device copies besides them): several steps from a non-zero
+// state, each with a fresh gradient, starting at a late step number (bias corrections, lr decay,
+// SGD's first_step flag off and on).
+TEST_CASE("cuda kernels: optimizer steps called directly match the CPU", "[optim][cuda][kernel]") {
   auto dt = GENERATE(DType::F32, DType::F64);
+  auto n = GENERATE(int64_t{1}, int64_t{455}, int64_t{40000});
+  INFO(dtype_name(dt) << " n=" << n);
   const double rtol = rtol_for(dt), atol = atol_for(dt);
-  Generator gen(3100);
-  const Shape s{65, 7};
-  Tensor p = rand_tensor(s, gen, dt), g = rand_tensor(s, gen, dt);
-  Tensor b1 = rand_tensor(s, gen, dt), b2 = rand_tensor(s, gen, dt, 0.1, 1.0);  // b2: a square average, > 0
   Backend& cpu = backend_for(Device::cpu());
   Backend& gpu = backend_for(kGpu);
-  // Runs `f` on CPU copies and GPU copies of (p, g, b1, b2) and compares all four afterwards.
-  auto check = [&](const std::string& what, const std::function<void(Backend&, TensorList&)>& f) {
-    INFO(what << " " << dtype_name(dt));
-    TensorList on_c{p.clone(), g.clone(), b1.clone(), b2.clone()};
-    TensorList on_g{p.to(kGpu), g.to(kGpu), b1.to(kGpu), b2.to(kGpu)};
-    f(cpu, on_c);
-    f(gpu, on_g);
-    for (size_t i = 0; i < on_c.size(); ++i) {
-      INFO("tensor " << i);
-      REQUIRE_CLOSE(on_g[i], on_c[i], rtol, atol);
+  using Step = std::function<void(Backend&, TensorList& state, const Tensor& grad, int64_t step)>;
+  // state = {param, buffer 1, buffer 2 (a square average: positive)}.
+  auto check = [&](const std::string& what, const Step& f) {
+    INFO(what);
+    Generator gen(3100 + n);
+    const Shape s{n};
+    TensorList on_c{rand_tensor(s, gen, dt), rand_tensor(s, gen, dt), rand_tensor(s, gen, dt, 0.1, 1.0)};
+    TensorList on_g;
+    for (const Tensor& t : on_c) on_g.push_back(t.to(kGpu));
+    for (int64_t step = 1; step <= 5; ++step) {
+      INFO("step " << step);
+      Tensor g = rand_tensor(s, gen, dt, -2.0, 2.0);
+      f(cpu, on_c, g, step);
+      f(gpu, on_g, g.to(kGpu), step);
+      for (size_t i = 0; i < on_c.size(); ++i) {
+        INFO("state tensor " << i);
+        REQUIRE_CLOSE(on_g[i], on_c[i], rtol, atol);
+      }
     }
   };
-  check("sgd, not the first step", [](Backend& be, TensorList& t) {
-    be.sgd_step(t[0], t[1], &t[2], 0.05, 0.9, 0.1, false, 0.01, false);
+  check("sgd momentum dampening decay", [](Backend& be, TensorList& t, const Tensor& g, int64_t step) {
+    be.sgd_step(t[0], g, &t[1], 0.05, 0.9, 0.1, false, 0.01, step == 1);
   });
-  check("sgd nesterov, first step", [](Backend& be, TensorList& t) {
-    be.sgd_step(t[0], t[1], &t[2], 0.05, 0.9, 0.0, true, 0.0, true);
+  check("sgd nesterov", [](Backend& be, TensorList& t, const Tensor& g, int64_t step) {
+    be.sgd_step(t[0], g, &t[1], 0.05, 0.9, 0.0, true, 0.0, step == 1);
   });
-  check("adam, step 1000", [](Backend& be, TensorList& t) {
-    be.adam_step(t[0], t[1], t[2], t[3], 1000, 1e-3, 0.9, 0.999, 1e-8, 0.01);
+  check("sgd plain", [](Backend& be, TensorList& t, const Tensor& g, int64_t) {
+    be.sgd_step(t[0], g, nullptr, 0.1, 0.0, 0.0, false, 0.0, false);
   });
-  check("adagrad, step 17", [](Backend& be, TensorList& t) {
-    be.adagrad_step(t[0], t[1], t[3], 17, 0.1, 0.05, 1e-10, 0.02);
+  check("adam from step 996", [](Backend& be, TensorList& t, const Tensor& g, int64_t step) {
+    be.adam_step(t[0], g, t[1], t[2], 995 + step, 1e-3, 0.9, 0.999, 1e-8, 0.01);
   });
-  check("rmsprop with momentum", [](Backend& be, TensorList& t) {
-    be.rmsprop_step(t[0], t[1], t[3], &t[2], 0.01, 0.99, 1e-8, 0.7, 0.01);
+  check("adam betas eps", [](Backend& be, TensorList& t, const Tensor& g, int64_t step) {
+    be.adam_step(t[0], g, t[1], t[2], step, 0.02, 0.8, 0.95, 1e-3, 0.0);
   });
-  check("rmsprop without momentum", [](Backend& be, TensorList& t) {
-    be.rmsprop_step(t[0], t[1], t[3], nullptr, 0.01, 0.99, 1e-8, 0.0, 0.0);
+  check("adagrad lr decay from step 13", [](Backend& be, TensorList& t, const Tensor& g, int64_t step) {
+    be.adagrad_step(t[0], g, t[2], 12 + step, 0.1, 0.05, 1e-10, 0.02);
+  });
+  check("rmsprop with momentum", [](Backend& be, TensorList& t, const Tensor& g, int64_t) {
+    be.rmsprop_step(t[0], g, t[2], &t[1], 0.01, 0.99, 1e-8, 0.7, 0.01);
+  });
+  check("rmsprop without momentum", [](Backend& be, TensorList& t, const Tensor& g, int64_t) {
+    be.rmsprop_step(t[0], g, t[2], nullptr, 0.01, 0.9, 1e-3, 0.0, 0.03);
   });
 }
