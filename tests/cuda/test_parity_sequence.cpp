@@ -24,13 +24,6 @@
 #include "autograd/grad_mode.h"
 #include "tests/cuda/parity.h"
 
-// The public ops are declared in autograd/functions.h but defined by another branch of the
-// work; until their sources exist this file compiles to a notice, so that the CUDA test
-// executable still links. TODO(merge): drop this guard once the sequence ops are merged
-// (an incremental build will not notice the new files: touch this file or rebuild clean).
-#if __has_include("autograd/ops/rnn_scan.cpp") && __has_include("autograd/ops/rnn_scan_unfused.cpp") && \
-    __has_include("autograd/ops/attention.cpp") && __has_include("autograd/ops/aux_loss.cpp")
-
 using namespace dien;
 using dien::test::require_parity;
 
@@ -224,12 +217,3 @@ TEST_CASE("cuda parity: aux_bce, with and without valid pairs", "[sequence][cuda
                      t.rtol, t.atol);
     }
 }
-
-#else
-
-TEST_CASE("cuda parity: sequence ops not compiled (their autograd sources are missing)", "[sequence][cuda]") {
-  WARN("autograd/ops/{rnn_scan,rnn_scan_unfused,attention,aux_loss}.cpp are not in this tree: the op-level "
-       "sequence parity tests were compiled out (kernel-level checks: test_sequence_kernels.cpp)");
-}
-
-#endif
