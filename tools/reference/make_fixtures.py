@@ -493,7 +493,8 @@ def main():
     if not args.check:
         os.makedirs(args.out, exist_ok=True)
     for name, (tensors, meta) in fx.items():
-        meta = dict(meta, generator="tools/reference/make_fixtures.py", license="SPDX-License-Identifier: MIT", torch=torch.__version__, dims="B=%d T=%d D=%d H=%d" % (B, T, D, H))
+        meta = dict(meta, generator="tools/reference/make_fixtures.py", license="SPDX-License-Identifier: MIT",
+                    torch=torch.__version__, dims="B=%d T=%d D=%d H=%d" % (B, T, D, H))
         path = os.path.join(args.out, name + ".safetensors")
         if args.check:
             old, _ = safetensors_read(path)
