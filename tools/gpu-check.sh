@@ -4,7 +4,7 @@
 #  1. records the card, driver and commit;
 #  2. builds Release with CUDA for this card's architecture (build-gpu/);
 #  3. runs `ctest -L cuda` (CPU-vs-GPU parity, allocator, device tests), then the CPU suite;
-#  4. runs the GPU benchmarks that exist (bench_ops --json);
+#  4. runs the GPU benchmarks that exist (bench_ops, bench_augru --quick for AUGRU and GRU);
 #  5. writes REPORT_DIR/gpu-report.md (card, driver, pass/fail per test, timings) and raw logs.
 # Exit status: 0 when every CUDA test passed, 1 otherwise.
 set -uo pipefail
@@ -48,7 +48,11 @@ if [ $build -eq 0 ]; then
   ctest --test-dir build-gpu -LE cuda -j "$jobs" --timeout 300 >"$out/ctest-cpu.log" 2>&1
   cpu_rc=$?
   echo "== benchmarks"
-  timeout 180 build-gpu/bench/bench_ops --json >"$out/bench_ops.jsonl" 2>"$out/bench_ops.md"
+  timeout 150 build-gpu/bench/bench_ops --json >"$out/bench_ops.jsonl" 2>"$out/bench_ops.md"
+  for op in augru gru; do
+    timeout 120 build-gpu/bench/bench_augru --op $op --device cuda --quick --json \
+      >"$out/bench_$op.jsonl" 2>"$out/bench_$op.md"
+  done
 fi
 
 {
@@ -92,7 +96,16 @@ fi
     echo "## bench_ops (median ms; GB/s = minimum bytes / time)"
     echo
     cat "$out/bench_ops.md"
+    echo
   fi
+  for op in augru gru; do
+    if [ -s "$out/bench_$op.md" ]; then
+      echo "## bench_augru --op $op --device cuda --quick (fused vs unfused)"
+      echo
+      cat "$out/bench_$op.md"
+      echo
+    fi
+  done
 } >"$report"
 echo "report: $report"
 [ $cuda_rc -eq 0 ]
