@@ -265,9 +265,11 @@ void CudaBackend::sum_to(const Tensor& x, Tensor& out, double beta) {
       DIEN_LAUNCH_CHECK("sum_to");
       return;
     }
-    // Column sums: worth a thread per column once there are enough columns to occupy threads.
-    // (n == 0 with no > 0, a reduction over an empty dim, goes to the block kernel: sums of 0.)
-    if (n > 0 && no >= kThreads && is_suffix_of(out.shape(), x.shape())) {
+    // Column sums: a thread per column once there are at least a block's worth of columns, and
+    // few enough rows (<= 256) that no thread walks far alone; taller inputs go to the block
+    // kernel, whose threads share each column's walk. (n == 0 with no > 0, a reduction over an
+    // empty dim, goes to the block kernel too: sums of nothing.)
+    if (n > 0 && no >= kThreads && n / no <= 256 && is_suffix_of(out.shape(), x.shape())) {
       sum_to_columns_kernel<T><<<grid_for(no), kThreads, 0, stream()>>>(xp, n / no, no, o, bt);
       DIEN_LAUNCH_CHECK("sum_to");
       return;
