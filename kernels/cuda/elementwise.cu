@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: MIT
+// CUDA elementwise kernels, the twins of kernels/cpu/elementwise.cpp: unary activations
+// (forward and backward side by side), broadcast binary arithmetic, and the broadcast pair
+// sum_to (reduce, accumulated in double like the CPU) / expand. Every loop is a grid-stride loop
+// over int64 flat indices; shapes have at most 4 dims and are handled through launch.cuh's Bcast4.
+#include "kernels/cuda/cuda_backend.h"
+#include "kernels/cuda/launch.cuh"
+
+namespace dien::cuda {
+
+namespace {
+
+// Explicit float/double overloads: the device math library has expf/exp, logf/log, tanhf/tanh;
+// naming them per type leaves no doubt about which precision runs (no silent promotion).
+__device__ inline float dexp(float x) { return expf(x); }
+__device__ inline double dexp(double x) { return ::exp(x); }
+__device__ inline float dlog(float x) { return logf(x); }
+__device__ inline double dlog(double x) { return ::log(x); }
+__device__ inline float dtanh(float x) { return tanhf(x); }
+__device__ inline double dtanh(double x) { return ::tanh(x); }
+
+template <class T>
+__device__ inline T stable_sigmoid(T x) {
+  // Never exponentiates a large positive number (same branches as the CPU).
+  if (x >= T(0)) return T(1) / (T(1) + dexp(-x));
+  T e = dexp(x);
+  return e / (T(1) + e);
+}
+
+// ---- unary ---------------------------------------------------------------------
+// x, y [n]. `op` is the same for every thread, so the switch is a uniform branch (no divergence);
+// one kernel per dtype instead of one per (op, dtype).
+template <class T>
+__global__ void unary_fwd_kernel(UnaryOp op, const T* x, T* y, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const T v = x[i];
+    T r;
+    switch (op) {
+      case UnaryOp::Neg: r = -v; break;
+      case UnaryOp::Exp: r = dexp(v); break;
+      case UnaryOp::Log: r = dlog(v); break;
+      case UnaryOp::Sigmoid: r = stable_sigmoid(v); break;
+      case UnaryOp::Tanh: r = dtanh(v); break;
+      case UnaryOp::Relu: r = v > T(0) ? v : T(0); break;
+      default: r = T(0);
+    }
+    y[i] = r;
+  }
+}
+
+// d/dx: neg -1; exp y; log 1/x; sigmoid y(1-y); tanh 1-y^2; relu [x > 0].
+// x or y may be null (the op saves only the one the derivative reads). gx (=|+=) gy * op'(x);
+// beta == 0 never reads gx (it may hold NaN poison).
+template <class T>
+__global__ void unary_bwd_kernel(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n, T beta) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    T d;
+    switch (op) {
+      case UnaryOp::Neg: d = -gy[i]; break;
+      case UnaryOp::Exp: d = gy[i] * y[i]; break;
+      case UnaryOp::Log: d = gy[i] / x[i]; break;
+      case UnaryOp::Sigmoid: d = gy[i] * y[i] * (T(1) - y[i]); break;
+      case UnaryOp::Tanh: d = gy[i] * (T(1) - y[i] * y[i]); break;
+      case UnaryOp::Relu: d = x[i] > T(0) ? gy[i] : T(0); break;
+      default: d = T(0);
+    }
+    gx[i] = beta == T(0) ? d : beta * gx[i] + d;
+  }
+}
+
+// ---- binary --------------------------------------------------------------------
+template <class T>
+__device__ inline T apply_binary(BinaryOp op, T a, T b) {
+  switch (op) {
+    case BinaryOp::Add: return a + b;
+    case BinaryOp::Sub: return a - b;
+    case BinaryOp::Mul: return a * b;
+    case BinaryOp::Div: return a / b;
+  }
+  return T(0);
+}
+
+// How an operand is read at output index k: its own index k (same shape as out), element 0
+// (one element), or through the broadcast strides. The first two skip bcast_index's 64-bit
+// divisions on the common paths; all three give the same element.
+enum class Read : int { Full, Scalar, Bcast };
+
+__device__ inline int64_t operand_index(Read mode, const Bcast4& b, int64_t k) {
+  return mode == Read::Full ? k : mode == Read::Scalar ? 0 : bcast_index(b, k);
+}
+
+// out [n] = a op b with a, b broadcast to out's shape. out may alias a or b (same shape): each
+// thread reads its element(s) before writing that same element, so no other thread's read is
+// affected. No __restrict__ here for that reason.
+template <class T>
+__global__ void binary_kernel(BinaryOp op, const T* a, Read ma, Bcast4 ba, const T* b, Read mb, Bcast4 bb, T* out,
+                              int64_t n) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
+    const T va = a[operand_index(ma, ba, k)];
+    const T vb = b[operand_index(mb, bb, k)];
+    out[k] = apply_binary(op, va, vb);
+  }
+}
+
+Read read_mode(const Tensor& t, int64_t n) {
+  // An operand that broadcasts to out with out's numel has out's (padded) shape.
+  if (t.numel() == n) return Read::Full;
+  if (t.numel() == 1) return Read::Scalar;
+  return Read::Bcast;
+}
+
+// ---- sum_to / expand -------------------------------------------------------------
+// Splits a flat index over 4 padded dims into per-dim indices.
+__device__ inline void unflatten4(int64_t k, const int64_t dims[4], int64_t idx[4]) {
+  idx[3] = k % dims[3];
+  k /= dims[3];
+  idx[2] = k % dims[2];
+  k /= dims[2];
+  idx[1] = k % dims[1];
+  idx[0] = k / dims[1];
+}
+
+// x [d0,d1,d2,d3] (padded) reduced to out [o0,o1,o2,o3] with oi == di or oi == 1.
+// out_dims: o; red_dims: di where oi == 1 (the reduced dims), else 1; xstride: x's row-major
+// strides. Element (out j, reduced r) is x[sum_i (j_i + r_i) * xstride_i]: in each dim at most
+// one of j_i, r_i is nonzero.
+struct SumToPlan {
+  int64_t out_dims[4];
+  int64_t red_dims[4];
+  int64_t xstride[4];
+};
+
+template <class T>
+__device__ inline void sum_to_finish(T* o, int64_t j, double acc, T beta) {
+  // Same order as the CPU: the double sum is rounded to T first, then combined with out.
+  const T a = static_cast<T>(acc);
+  o[j] = beta == T(0) ? a : beta * o[j] + a;
+}
+
+// One block per output element (grid-stride over outputs by block): the block's threads stride
+// over the `nred` reduced elements, accumulate in double (also for f32, as the CPU does, so the
+// two agree to rounding), then block_sum. The output loop is uniform across the block, so the
+// __syncthreads inside block_sum is reached by every thread. blockDim.x must be a multiple of 32.
+template <class T>
+__global__ void sum_to_block_kernel(const T* x, SumToPlan p, int64_t no, int64_t nred, T* o, T beta) {
+  for (int64_t j = blockIdx.x; j < no; j += gridDim.x) {
+    int64_t jo[4];
+    unflatten4(j, p.out_dims, jo);
+    const int64_t base = jo[0] * p.xstride[0] + jo[1] * p.xstride[1] + jo[2] * p.xstride[2] + jo[3] * p.xstride[3];
+    double acc = 0.0;
+    for (int64_t r = threadIdx.x; r < nred; r += blockDim.x) {
+      int64_t ri[4];
+      unflatten4(r, p.red_dims, ri);
+      acc += static_cast<double>(
+          x[base + ri[0] * p.xstride[0] + ri[1] * p.xstride[1] + ri[2] * p.xstride[2] + ri[3] * p.xstride[3]]);
+    }
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) sum_to_finish(o, j, acc, beta);
+  }
+}
+
+// Leading dims reduced (out's padded shape is 1s then x's trailing dims), many outputs: x is
+// [rows, no] and out is its column sums. One thread per column walks down the rows, so the
+// threads of a warp read consecutive addresses (coalesced), which the block kernel's per-output
+// walk would not for this layout.
+template <class T>
+__global__ void sum_to_columns_kernel(const T* x, int64_t rows, int64_t no, T* o, T beta) {
+  for (int64_t j = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; j < no; j += int64_t(gridDim.x) * blockDim.x) {
+    double acc = 0.0;
+    for (int64_t r = 0; r < rows; ++r) acc += static_cast<double>(x[r * no + j]);
+    sum_to_finish(o, j, acc, beta);
+  }
+}
+
+// out [n] = (beta == 0 ? x : beta * out + x), x and out of equal numel (nothing reduced).
+template <class T>
+__global__ void sum_to_copy_kernel(const T* x, int64_t n, T* o, T beta) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    o[i] = beta == T(0) ? x[i] : beta * o[i] + x[i];
+}
+
+// out [n] = x read through the broadcast strides bx.
+template <class T>
+__global__ void expand_kernel(const T* x, Bcast4 bx, T* out, int64_t n) {
+  for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x)
+    out[k] = x[bcast_index(bx, k)];
+}
+
+// The shape padded to 4 dims on the left.
+void pad4(const Shape& s, int64_t d[4]) {
+  for (int i = 0; i < 4; ++i) d[i] = 1;
+  for (int i = 0; i < s.size(); ++i) d[4 - s.size() + i] = s[i];
+}
+
+// True when `operand` (broadcast to out) is 1s followed by out's trailing dims (the CPU's
+// is_suffix_of in kernels/cpu/cpu_util.h).
+bool is_suffix_of(const Shape& operand, const Shape& out) {
+  int64_t od[4], oo[4];
+  pad4(operand, od);
+  pad4(out, oo);
+  int k = 0;
+  while (k < 4 && od[k] == 1) ++k;
+  for (int i = k; i < 4; ++i)
+    if (od[i] != oo[i]) return false;
+  return true;
+}
+
+}  // namespace
+
+// x, y: same shape.
+void CudaBackend::unary_forward(UnaryOp op, const Tensor& x, Tensor& y) {
+  const int64_t n = x.numel();
+  if (n == 0) return;
+  DeviceGuard g(y.device());
+  dispatch_float(x.dtype(), unary_op_name(op), [&](auto tag) {
+    using T = decltype(tag);
+    unary_fwd_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(op, x.data<T>(), y.data<T>(), n);
+    DIEN_LAUNCH_CHECK("unary_forward");
+  });
+}
+
+// x (or undefined), y (or undefined), gy, gx: same shape.
+void CudaBackend::unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& gy, Tensor& gx,
+                                 double beta) {
+  const int64_t n = gy.numel();
+  if (n == 0) return;
+  DeviceGuard g(gx.device());
+  dispatch_float(gy.dtype(), unary_op_name(op), [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.defined() ? x.data<T>() : nullptr;
+    const T* yp = y.defined() ? y.data<T>() : nullptr;
+    unary_bwd_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(op, xp, yp, gy.data<T>(), gx.data<T>(), n,
+                                                                 static_cast<T>(beta));
+    DIEN_LAUNCH_CHECK("unary_backward");
+  });
+}
+
+// a, b broadcast to out's shape; out may alias a or b when it has that operand's shape.
+void CudaBackend::binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  DeviceGuard g(out.device());
+  const Bcast4 ba = make_bcast(a.shape(), out.shape()), bb = make_bcast(b.shape(), out.shape());
+  const Read ma = read_mode(a, n), mb = read_mode(b, n);
+  dispatch_float(out.dtype(), binary_op_name(op), [&](auto tag) {
+    using T = decltype(tag);
+    binary_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(op, a.data<T>(), ma, ba, b.data<T>(), mb, bb,
+                                                             out.data<T>(), n);
+    DIEN_LAUNCH_CHECK("binary_forward");
+  });
+}
+
+// x [d0..d3] -> out (broadcastable to x): out (=|+=) the sum over the broadcast dims.
+void CudaBackend::sum_to(const Tensor& x, Tensor& out, double beta) {
+  const int64_t n = x.numel(), no = out.numel();
+  if (no == 0) return;
+  DeviceGuard g(out.device());
+  dispatch_float(x.dtype(), "sum_to", [&](auto tag) {
+    using T = decltype(tag);
+    const T* xp = x.data<T>();
+    T* o = out.data<T>();
+    const T bt = static_cast<T>(beta);
+    if (no == n) {  // nothing reduced (shapes equal up to leading 1s)
+      sum_to_copy_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(xp, n, o, bt);
+      DIEN_LAUNCH_CHECK("sum_to");
+      return;
+    }
+    // Column sums: a thread per column once there are at least a block's worth of columns, and
+    // few enough rows (<= 256) that no thread walks far alone; taller inputs go to the block
+    // kernel, whose threads share each column's walk. (n == 0 with no > 0, a reduction over an
+    // empty dim, goes to the block kernel too: sums of nothing.)
+    if (n > 0 && no >= kThreads && n / no <= 256 && is_suffix_of(out.shape(), x.shape())) {
+      sum_to_columns_kernel<T><<<grid_for(no), kThreads, 0, stream()>>>(xp, n / no, no, o, bt);
+      DIEN_LAUNCH_CHECK("sum_to");
+      return;
+    }
+    SumToPlan p{};
+    int64_t xd[4], od[4];
+    pad4(x.shape(), xd);
+    pad4(out.shape(), od);
+    int64_t nred = 1, acc = 1;
+    for (int i = 3; i >= 0; --i) {
+      p.out_dims[i] = od[i];
+      p.red_dims[i] = od[i] == 1 ? xd[i] : 1;
+      p.xstride[i] = acc;
+      acc *= xd[i];
+      nred *= p.red_dims[i];
+    }
+    sum_to_block_kernel<T><<<grid_for(no, 1), kThreads, 0, stream()>>>(xp, p, no, nred, o, bt);
+    DIEN_LAUNCH_CHECK("sum_to");
+  });
+}
+
+// x (broadcastable to out) -> out.
+void CudaBackend::expand(const Tensor& x, Tensor& out) {
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  DeviceGuard g(out.device());
+  const Bcast4 bx = make_bcast(x.shape(), out.shape());
+  dispatch_float(x.dtype(), "expand", [&](auto tag) {
+    using T = decltype(tag);
+    expand_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(x.data<T>(), bx, out.data<T>(), n);
+    DIEN_LAUNCH_CHECK("expand");
+  });
+}
+
+}  // namespace dien::cuda

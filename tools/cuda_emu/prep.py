@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: MIT
+# .cu -> .cpp for the host emulation (tools/cuda_emu/run.sh):
+#   kernel<T><<<grid, block, smem, stream>>>(args)  ->  ::emu::launch(kernel<T>, ::emu::Config{grid, block, smem, stream}, args)
+import re
+import sys
+
+src = open(sys.argv[1]).read()
+pat = re.compile(r'([A-Za-z_]\w*(?:<[^<>;]*>)?)<<<(.+?)>>>\(', re.S)
+out = pat.sub(lambda m: '::emu::launch(' + m.group(1) + ', ::emu::Config{' + m.group(2) + '}, ', src)
+if '<<<' in out:
+    sys.exit(sys.argv[1] + ': a kernel launch was not converted')
+open(sys.argv[2], 'w').write(out)

@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Runs the CUDA parity tests (tests/cuda) with the CUDA kernels emulated on the host, for machines
+# without a GPU. Each kernels/cuda/*.cu (except device/memory/caching_allocator.cu, replaced by
+# emu_stubs.cpp: "device" memory is host memory, NaN-poisoned as in the real tests) is turned
+# into C++ by prep.py and compiled with emu_shim.h, where every CUDA thread is a cooperative
+# fiber (__syncthreads and warp shuffles/votes are barriers; a barrier that some thread of the
+# block or warp never reaches hangs, so use a timeout), blocks run one after another with the
+# grid capped at EMU_BLOCKS (default 2; grid-stride loops cover the rest), and cuBLAS gemm is a
+# naive column-major reference with cuBLAS's leading-dimension checks.
+#
+# What it checks: indexing, broadcasting, tiling, reductions, barrier/shuffle placement, the
+# row-major <-> cuBLAS argument mapping. What it cannot: device math precision (expf etc.), FMA
+# contraction, launch limits, memory-model races, performance, or anything the real cuBLAS does
+# differently from its documentation. Not supported: dynamic shared memory, cooperative groups,
+# atomics other than atomicAdd.
+#
+#   tools/cuda_emu/run.sh BUILD_DIR [catch test spec...]
+# BUILD_DIR must hold a CUDA build (DIEN_CUDA=ON) of this tree with dien and dien_tests_cuda
+# built. Test specs default to every test except the allocator/device ones, which need the
+# real allocator.
+set -euo pipefail
+B=$(cd "$1" && pwd); shift
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+E=$(cd "$(dirname "$0")" && pwd)
+O=$B/cuda_emu
+mkdir -p "$O"
+FLAGS="-O2 -std=c++20 -w -DDIEN_WITH_CUDA=1 -DDIEN_WITH_OPENMP=1 -I$SRC -isystem /usr/local/cuda/include -include $E/emu_shim.h"
+objs=()
+for cu in "$SRC"/kernels/cuda/*.cu; do
+  name=$(basename "$cu" .cu)
+  case $name in device|memory|caching_allocator) continue ;; esac
+  python3 "$E/prep.py" "$cu" "$O/$name.cpp"
+  g++ $FLAGS -c "$O/$name.cpp" -o "$O/$name.o"
+  objs+=("$O/$name.o")
+done
+g++ $FLAGS -c "$E/emu_stubs.cpp" -o "$O/emu_stubs.o"
+mapfile -t lib < <(find "$B/CMakeFiles/dien.dir" -name '*.o' | grep -v '/kernels/cuda/')
+g++ -o "$O/dien_tests_cuda_emu" "${objs[@]}" "$O/emu_stubs.o" "${lib[@]}" \
+  "$B"/tests/CMakeFiles/dien_tests_cuda.dir/cuda/*.o "$B/tests/CMakeFiles/dien_tests_cuda.dir/mains/cuda_main.cpp.o" \
+  "$B/tests/libdien_test_support.a" -fopenmp -lpthread
+if [ $# -eq 0 ]; then set -- "~[device]~[allocator]"; fi
+exec "$O/dien_tests_cuda_emu" "$@"
