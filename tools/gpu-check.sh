@@ -23,8 +23,11 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git status --porcelain 2>/dev/null | grep -v '^??' | head -1)
 [ -n "$dirty" ] && commit="$commit+local-changes"
 
+gen=()
+if [ ! -f build-gpu/CMakeCache.txt ] && command -v ninja >/dev/null; then gen=(-G Ninja); fi
 echo "== configure (sm_$cap)"
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DDIEN_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$cap" \
+{ command -v c++ g++ make ninja; cmake --version | head -1; c++ --version | head -1; } >"$out/tools.log" 2>&1
+cmake -S . -B build-gpu "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DDIEN_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$cap" \
   >"$out/configure.log" 2>&1
 cfg=$?
 echo "== build ($jobs jobs)"
@@ -70,6 +73,14 @@ fi
   echo "| CPU tests | $([ $cpu_rc -eq 0 ] && echo "all passed" || echo FAILED) |"
   echo "| total time | $(( $(date +%s) - t_start ))s |"
   echo
+  echo "Tools: $(tr '\n' ' ' <"$out/tools.log")"
+  echo
+  if [ $cfg -ne 0 ]; then
+    echo "## Configure errors"
+    echo '```'
+    tail -30 "$out/configure.log"
+    echo '```'
+  fi
   if [ $build -ne 0 ]; then
     echo "## Build errors"
     echo '```'
