@@ -2,6 +2,7 @@
 // Where a tensor's storage lives. CPU always exists; CUDA devices exist when dien
 // was built with DIEN_CUDA and a GPU is present at run time.
 #pragma once
+#include <cstdint>
 #include <string>
 
 namespace dien {

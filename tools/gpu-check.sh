@@ -19,12 +19,14 @@ jobs=$(nproc)
 gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader 2>/dev/null | head -1)
 cap=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d '.[:space:]')
 [ -n "$cap" ] || cap=90
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+commit=${DIEN_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 dirty=$(git status --porcelain 2>/dev/null | grep -v '^??' | head -1)
 [ -n "$dirty" ] && commit="$commit+local-changes"
 
 gen=()
-if [ ! -f build-gpu/CMakeCache.txt ] && command -v ninja >/dev/null; then gen=(-G Ninja); fi
+if [ ! -f build-gpu/CMakeCache.txt ] && ! command -v make >/dev/null && command -v ninja >/dev/null; then
+  gen=(-G Ninja)
+fi
 echo "== configure (sm_$cap)"
 { command -v c++ g++ make ninja; cmake --version | head -1; c++ --version | head -1; } >"$out/tools.log" 2>&1
 cmake -S . -B build-gpu "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DDIEN_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$cap" \
