@@ -100,14 +100,6 @@ void bn_backward(const T* x, const T* gamma, const T* save_mean, const T* save_i
   });
 }
 
-template <class T>
-const T* ptr(const Tensor* t) {
-  return t ? t->data<T>() : nullptr;
-}
-template <class T>
-T* mut_ptr(Tensor* t) {
-  return t ? t->data<T>() : nullptr;
-}
 
 }  // namespace
 
@@ -117,7 +109,7 @@ void CpuBackend::batch_norm_forward(const Tensor& x, const Tensor* gamma, const 
                                     Tensor& save_mean, Tensor& save_invstd) {
   dispatch_float(x.dtype(), "batch_norm_forward", [&](auto tag) {
     using T = decltype(tag);
-    bn_forward<T>(x.data<T>(), ptr<T>(gamma), ptr<T>(beta), mut_ptr<T>(running_mean), mut_ptr<T>(running_var),
+    bn_forward<T>(x.data<T>(), nullable_data<T>(gamma), nullable_data<T>(beta), nullable_data<T>(running_mean), nullable_data<T>(running_var),
                   training, momentum, eps, y.data<T>(), save_mean.data<T>(), save_invstd.data<T>(), x.shape()[0],
                   x.shape()[1]);
   });
@@ -129,8 +121,8 @@ void CpuBackend::batch_norm_backward(const Tensor& x, const Tensor* gamma, const
                                      Tensor* ggamma, Tensor* gbeta) {
   dispatch_float(x.dtype(), "batch_norm_backward", [&](auto tag) {
     using T = decltype(tag);
-    bn_backward<T>(x.data<T>(), ptr<T>(gamma), save_mean.data<T>(), save_invstd.data<T>(), gy.data<T>(), training,
-                   mut_ptr<T>(gx), mut_ptr<T>(ggamma), mut_ptr<T>(gbeta), x.shape()[0], x.shape()[1]);
+    bn_backward<T>(x.data<T>(), nullable_data<T>(gamma), save_mean.data<T>(), save_invstd.data<T>(), gy.data<T>(), training,
+                   nullable_data<T>(gx), nullable_data<T>(ggamma), nullable_data<T>(gbeta), x.shape()[0], x.shape()[1]);
   });
 }
 

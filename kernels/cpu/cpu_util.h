@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Helpers shared by the CPU kernels: dtype dispatch, a parallel loop, broadcast indexing.
+// Helpers shared by the CPU kernels: a parallel loop and broadcast indexing (dtype dispatch is in
+// kernels/kernel_util.h, shared with the CUDA kernels).
 // Eigen types appear only in kernels/cpu/*.cpp, never in this header's callers' headers.
 #pragma once
 #include <algorithm>
@@ -11,39 +12,9 @@
 #include <omp.h>
 #endif
 #include "core/tensor.h"
+#include "kernels/kernel_util.h"
 
 namespace dien::cpu {
-
-// Calls f(T{}) with T = float or double according to dt; other dtypes are an error naming op.
-template <class F>
-void dispatch_float(DType dt, const char* op, F&& f) {
-  switch (dt) {
-    case DType::F32: f(float{}); return;
-    case DType::F64: f(double{}); return;
-    default: fail(op, "expected an f32 or f64 tensor, got ", dtype_name(dt));
-  }
-}
-
-// Calls f(I{}) with I = int32_t or int64_t.
-template <class F>
-void dispatch_index(DType dt, const char* op, F&& f) {
-  switch (dt) {
-    case DType::I32: f(int32_t{}); return;
-    case DType::I64: f(int64_t{}); return;
-    default: fail(op, "expected an i32 or i64 tensor, got ", dtype_name(dt));
-  }
-}
-
-// Calls f(T{}) for any of the four dtypes.
-template <class F>
-void dispatch_all(DType dt, F&& f) {
-  switch (dt) {
-    case DType::F32: f(float{}); return;
-    case DType::F64: f(double{}); return;
-    case DType::I32: f(int32_t{}); return;
-    case DType::I64: f(int64_t{}); return;
-  }
-}
 
 // Elements per thread below which loops stay serial (thread start-up costs more).
 inline constexpr int64_t kParallelGrain = 1 << 15;

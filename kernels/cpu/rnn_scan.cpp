@@ -343,14 +343,6 @@ void scan_backward(RnnCell cell, GateLayout layout, const Schedule& s, const T* 
   }
 }
 
-template <class T>
-const T* ptr(const Tensor* t) {
-  return t ? t->data<T>() : nullptr;
-}
-template <class T>
-T* mut_ptr(Tensor* t) {
-  return t ? t->data<T>() : nullptr;
-}
 
 }  // namespace
 
@@ -363,8 +355,8 @@ void CpuBackend::rnn_scan_forward(RnnCell cell, GateLayout layout, const Tensor&
   const Schedule s = make_schedule(lengths);
   dispatch_float(gi.dtype(), "rnn_scan_forward", [&](auto tag) {
     using T = decltype(tag);
-    scan_forward<T>(cell, layout, s, gi.data<T>(), ptr<T>(att), ptr<T>(h0), w_hh.data<T>(), ptr<T>(b_hh),
-                    states.data<T>(), last.data<T>(), mut_ptr<T>(ws), B, Tn, H);
+    scan_forward<T>(cell, layout, s, gi.data<T>(), nullable_data<T>(att), nullable_data<T>(h0), w_hh.data<T>(), nullable_data<T>(b_hh),
+                    states.data<T>(), last.data<T>(), nullable_data<T>(ws), B, Tn, H);
   });
 }
 
@@ -379,9 +371,9 @@ void CpuBackend::rnn_scan_backward(RnnCell cell, GateLayout layout, const Tensor
   const Schedule s = make_schedule(lengths);
   dispatch_float(gi.dtype(), "rnn_scan_backward", [&](auto tag) {
     using T = decltype(tag);
-    scan_backward<T>(cell, layout, s, ptr<T>(att), ptr<T>(h0), w_hh.data<T>(), states.data<T>(), ws.data<T>(),
-                     ptr<T>(g_states), ptr<T>(g_last), g_gi.data<T>(), mut_ptr<T>(g_h0), mut_ptr<T>(g_att),
-                     mut_ptr<T>(g_w_hh), mut_ptr<T>(g_b_hh), B, Tn, H);
+    scan_backward<T>(cell, layout, s, nullable_data<T>(att), nullable_data<T>(h0), w_hh.data<T>(), states.data<T>(), ws.data<T>(),
+                     nullable_data<T>(g_states), nullable_data<T>(g_last), g_gi.data<T>(), nullable_data<T>(g_h0), nullable_data<T>(g_att),
+                     nullable_data<T>(g_w_hh), nullable_data<T>(g_b_hh), B, Tn, H);
   });
 }
 

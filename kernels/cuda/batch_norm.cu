@@ -153,14 +153,6 @@ __global__ void bn_grad_x_kernel(const T* x, const T* gamma, const T* save_mean,
   }
 }
 
-template <class T>
-const T* ptr(const Tensor* t) {
-  return t ? t->data<T>() : nullptr;
-}
-template <class T>
-T* mut_ptr(Tensor* t) {
-  return t ? t->data<T>() : nullptr;
-}
 
 }  // namespace
 
@@ -191,8 +183,8 @@ void CudaBackend::batch_norm_forward(const Tensor& x, const Tensor* gamma, const
     }
     const double unbias = N > 1 ? static_cast<double>(N) / static_cast<double>(N - 1) : 1.0;
     bn_channel_kernel<T><<<grid_for(C), kThreads, 0, stream()>>>(
-        mean.data<double>(), var.data<double>(), ptr<T>(gamma), ptr<T>(beta), mut_ptr<T>(running_mean),
-        mut_ptr<T>(running_var), training, momentum, eps, unbias, save_mean.data<T>(), save_invstd.data<T>(),
+        mean.data<double>(), var.data<double>(), nullable_data<T>(gamma), nullable_data<T>(beta), nullable_data<T>(running_mean),
+        nullable_data<T>(running_var), training, momentum, eps, unbias, save_mean.data<T>(), save_invstd.data<T>(),
         scale.data<double>(), shift.data<double>(), C);
     DIEN_LAUNCH_CHECK("batch_norm_forward");
     bn_apply_kernel<T><<<grid_for(N * C), kThreads, 0, stream()>>>(xp, scale.data<double>(), shift.data<double>(),
@@ -219,11 +211,11 @@ void CudaBackend::batch_norm_backward(const Tensor& x, const Tensor* gamma, cons
         partial_gy_xhat.data<double>(), "batch_norm_backward");
     bn_grad_channel_kernel<T><<<grid_for(C), kThreads, 0, stream()>>>(
         partial_gy.data<double>(), partial_gy_xhat.data<double>(), plan, sum_gy.data<double>(),
-        sum_gy_xhat.data<double>(), mut_ptr<T>(ggamma), mut_ptr<T>(gbeta));
+        sum_gy_xhat.data<double>(), nullable_data<T>(ggamma), nullable_data<T>(gbeta));
     DIEN_LAUNCH_CHECK("batch_norm_backward");
     if (!gx) return;
     bn_grad_x_kernel<T><<<grid_for(N * C), kThreads, 0, stream()>>>(
-        x.data<T>(), ptr<T>(gamma), save_mean.data<T>(), save_invstd.data<T>(), gy.data<T>(), sum_gy.data<double>(),
+        x.data<T>(), nullable_data<T>(gamma), save_mean.data<T>(), save_invstd.data<T>(), gy.data<T>(), sum_gy.data<double>(),
         sum_gy_xhat.data<double>(), training, 1.0 / static_cast<double>(N), gx->data<T>(), N * C, C);
     DIEN_LAUNCH_CHECK("batch_norm_backward");
   });

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Launch helpers shared by the CUDA kernels: grid sizing, the device's stream and cuBLAS handle,
-// dtype dispatch (the CUDA twin of kernels/cpu/cpu_util.h), broadcast indexing, warp/block sums.
+// broadcast indexing, warp/block sums (dtype dispatch: kernels/kernel_util.h, shared with the CPU).
 #pragma once
 #include <cstdint>
 
 #include "core/tensor.h"
 #include "kernels/cuda/check.h"
+#include "kernels/kernel_util.h"
 
 namespace dien::cuda {
 
@@ -38,32 +39,6 @@ class DeviceGuard {
  private:
   int prev_ = -1;
 };
-
-template <class F>
-void dispatch_float(DType dt, const char* op, F&& f) {
-  switch (dt) {
-    case DType::F32: f(float{}); return;
-    case DType::F64: f(double{}); return;
-    default: fail(op, "expected an f32 or f64 tensor, got ", dtype_name(dt));
-  }
-}
-template <class F>
-void dispatch_index(DType dt, const char* op, F&& f) {
-  switch (dt) {
-    case DType::I32: f(int32_t{}); return;
-    case DType::I64: f(int64_t{}); return;
-    default: fail(op, "expected an i32 or i64 tensor, got ", dtype_name(dt));
-  }
-}
-template <class F>
-void dispatch_all(DType dt, F&& f) {
-  switch (dt) {
-    case DType::F32: f(float{}); return;
-    case DType::F64: f(double{}); return;
-    case DType::I32: f(int32_t{}); return;
-    case DType::I64: f(int64_t{}); return;
-  }
-}
 
 // 4-D broadcast description passed by value to kernels: out dims and an operand's strides into
 // its own storage (0 along broadcast dims). Same convention as kernels/cpu/cpu_util.h.
