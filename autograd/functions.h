@@ -164,5 +164,7 @@ void check_floating(const char* op, const Tensor& t);
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
 void check_same_device(const char* op, const Tensor& a, const Tensor& b);
 void check_shape(const char* op, const Tensor& t, const Shape& want, const char* what);
+// Both defined, floating, same dtype and device; `what_a`/`what_b` name them in the message.
+void check_float_pair(const char* op, const Tensor& a, const char* what_a, const Tensor& b, const char* what_b);
 
 }  // namespace dien

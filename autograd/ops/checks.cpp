@@ -24,4 +24,13 @@ void check_shape(const char* op, const Tensor& t, const Shape& want, const char*
   if (t.shape() != want) fail(op, what, " must have shape ", want.str(), ", got ", t.describe());
 }
 
+void check_float_pair(const char* op, const Tensor& a, const char* what_a, const Tensor& b, const char* what_b) {
+  check_defined(op, a, what_a);
+  check_defined(op, b, what_b);
+  check_floating(op, a);
+  check_floating(op, b);
+  check_same_dtype(op, a, b);
+  check_same_device(op, a, b);
+}
+
 }  // namespace dien

@@ -8,18 +8,9 @@ namespace dien {
 
 namespace {
 
-void check_binary(const char* op, const Tensor& a, const Tensor& b) {
-  check_defined(op, a, "left operand");
-  check_defined(op, b, "right operand");
-  check_floating(op, a);
-  check_floating(op, b);
-  check_same_dtype(op, a, b);
-  check_same_device(op, a, b);
-}
-
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, BackwardFn bwd) {
   const char* name = binary_op_name(op);
-  check_binary(name, a, b);
+  check_float_pair(name, a, "left operand", b, "right operand");
   Shape s = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = Tensor::empty(s, a.dtype(), a.device());
   backend_for(a).binary_forward(op, a, b, out);

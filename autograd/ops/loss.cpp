@@ -12,12 +12,7 @@ namespace dien {
 namespace {
 
 void check_pair(const char* op, const Tensor& input, const Tensor& target) {
-  check_defined(op, input, "input");
-  check_defined(op, target, "target");
-  check_floating(op, input);
-  check_floating(op, target);
-  check_same_dtype(op, input, target);
-  check_same_device(op, input, target);
+  check_float_pair(op, input, "input", target, "target");
   if (input.shape() != target.shape())
     fail(op, "input ", input.describe(), " and target ", target.describe(), " must have the same shape");
 }

@@ -9,15 +9,6 @@ namespace dien {
 
 namespace {
 
-void check_pair(const char* op, const Tensor& a, const char* wa, const Tensor& b, const char* wb) {
-  check_defined(op, a, wa);
-  check_defined(op, b, wb);
-  check_floating(op, a);
-  check_floating(op, b);
-  check_same_dtype(op, a, b);
-  check_same_device(op, a, b);
-}
-
 // Rows / columns of op(t) = t or t^T over the last two dims.
 int64_t op_rows(const Tensor& t, bool tr) { return tr ? t.size(-1) : t.size(-2); }
 int64_t op_cols(const Tensor& t, bool tr) { return tr ? t.size(-2) : t.size(-1); }
@@ -54,7 +45,7 @@ Tensor matmul_same_rank(const Tensor& a, const Tensor& b, bool ta, bool tb) {
 
 // a [M,K]|[K,M] or [B,M,K]|[B,K,M]; b [K,N]|[N,K] or [B,K,N]|[B,N,K] -> [M,N] or [B,M,N].
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
-  check_pair("matmul", a, "left operand", b, "right operand");
+  check_float_pair("matmul", a, "left operand", b, "right operand");
   const int ra = a.ndim(), rb = b.ndim();
   if (!((ra == 2 && rb == 2) || (ra == 3 && rb == 3) || (ra == 3 && rb == 2)))
     fail("matmul", "expected 2-D x 2-D, 3-D x 3-D or 3-D x 2-D operands, got a ", a.describe(), " and b ",
@@ -74,7 +65,7 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
 
 // x [..., D] (2-D or 3-D), w [H, D], b [H] or undefined -> y [..., H].
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
-  check_pair("linear", x, "input", w, "weight");
+  check_float_pair("linear", x, "input", w, "weight");
   if (x.ndim() != 2 && x.ndim() != 3)
     fail("linear", "input must be 2-D or 3-D [..., D], got x ", x.describe(), " (weight ", w.describe(), ")");
   if (w.ndim() != 2 || w.size(1) != x.size(-1))

@@ -12,6 +12,15 @@
 
 namespace dien::test {
 
+// Sets dien::set_deterministic for a scope and restores the default (off) even when a REQUIRE
+// throws.
+struct DeterministicScope {
+  explicit DeterministicScope(bool on) { set_deterministic(on); }
+  ~DeterministicScope() { set_deterministic(false); }
+  DeterministicScope(const DeterministicScope&) = delete;
+  DeterministicScope& operator=(const DeterministicScope&) = delete;
+};
+
 inline Tensor fresh_leaf(const Tensor& x, Device d) {
   Tensor t = x.detach().to(d);
   if (t.same(x) || t.impl()->storage == x.impl()->storage) t = x.detach().clone();

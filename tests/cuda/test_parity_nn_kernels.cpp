@@ -15,6 +15,7 @@
 
 using namespace dien;
 using dien::test::poisoned;
+using dien::test::DeterministicScope;
 using dien::test::rand_tensor;
 
 namespace {
@@ -50,12 +51,6 @@ std::vector<int64_t> rand_id_values(int64_t n, int64_t V, Generator& g, bool pad
   return v;
 }
 
-struct DeterministicScope {
-  explicit DeterministicScope(bool on) { set_deterministic(on); }
-  ~DeterministicScope() { set_deterministic(false); }
-  DeterministicScope(const DeterministicScope&) = delete;
-  DeterministicScope& operator=(const DeterministicScope&) = delete;
-};
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include "tests/cuda/parity.h"
 
 using namespace dien;
+using dien::test::DeterministicScope;
 using dien::test::rand_tensor;
 using dien::test::require_parity;
 
@@ -32,14 +33,6 @@ Tensor leaf(const Shape& s, Generator& g, DType dt, double lo = -1.0, double hi 
   return t;
 }
 
-// Sets dien::set_deterministic for a scope and restores the default (off) even when a REQUIRE
-// throws.
-struct DeterministicScope {
-  explicit DeterministicScope(bool on) { set_deterministic(on); }
-  ~DeterministicScope() { set_deterministic(false); }
-  DeterministicScope(const DeterministicScope&) = delete;
-  DeterministicScope& operator=(const DeterministicScope&) = delete;
-};
 
 }  // namespace
 
