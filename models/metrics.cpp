@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <unordered_map>
 
 namespace dien::metrics {
 
@@ -58,6 +59,43 @@ double roc_auc(const std::vector<double>& labels, const std::vector<double>& sco
   return wins / (npos * nneg);
 }
 
+double gauc(const std::vector<double>& labels, const std::vector<double>& scores,
+            const std::vector<int64_t>& groups) {
+  check_sizes("gauc", labels.size(), scores.size(), "labels", "scores");
+  check_sizes("gauc", labels.size(), groups.size(), "labels", "groups");
+  check_labels("gauc", labels);
+  for (size_t i = 0; i < scores.size(); ++i)
+    if (std::isnan(scores[i])) fail("gauc", "score ", i, " is NaN");
+  // Rows of each group, groups in order of first appearance (so the sum is deterministic).
+  std::unordered_map<int64_t, size_t> index;
+  std::vector<std::vector<size_t>> rows;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    auto [it, fresh] = index.emplace(groups[i], rows.size());
+    if (fresh) rows.emplace_back();
+    rows[it->second].push_back(i);
+  }
+  double weighted = 0, weight = 0;
+  std::vector<double> y, s;
+  for (const auto& r : rows) {
+    double pos = 0;
+    for (size_t i : r) pos += labels[i];
+    if (pos == 0 || pos == static_cast<double>(r.size())) continue;  // one class: no AUC
+    y.clear();
+    s.clear();
+    for (size_t i : r) {
+      y.push_back(labels[i]);
+      s.push_back(scores[i]);
+    }
+    double n = static_cast<double>(r.size());
+    weighted += n * roc_auc(y, s);
+    weight += n;
+  }
+  if (weight == 0)
+    fail("gauc", "no group has both classes (", rows.size(), " groups over ", labels.size(),
+         " rows); GAUC is undefined");
+  return weighted / weight;
+}
+
 double log_loss(const std::vector<double>& labels, const std::vector<double>& probs, double eps) {
   check_sizes("log_loss", labels.size(), probs.size(), "labels", "probs");
   check_labels("log_loss", labels);
@@ -88,6 +126,12 @@ double mse(const std::vector<double>& targets, const std::vector<double>& preds)
 
 double roc_auc(const Tensor& labels, const Tensor& scores) {
   return roc_auc(host_doubles(labels, "roc_auc", "labels"), host_doubles(scores, "roc_auc", "scores"));
+}
+double gauc(const Tensor& labels, const Tensor& scores, const Tensor& groups) {
+  if (!groups.defined()) fail("gauc", "groups is undefined");
+  if (groups.dtype() != DType::I64) fail("gauc", "groups must be i64, got ", groups.describe());
+  return gauc(host_doubles(labels, "gauc", "labels"), host_doubles(scores, "gauc", "scores"),
+              groups.detach().to(Device::cpu()).to_vector<int64_t>());
 }
 double log_loss(const Tensor& labels, const Tensor& probs, double eps) {
   return log_loss(host_doubles(labels, "log_loss", "labels"), host_doubles(probs, "log_loss", "probs"), eps);

@@ -88,3 +88,60 @@ TEST_CASE("metrics: errors name what is wrong", "[metrics][cpu]") {
   require_error([] { m::accuracy(std::vector<double>{}, std::vector<double>{}); }, {"accuracy", "no elements"});
   require_error([] { m::mse({1, 2}, {1}); }, {"mse", "2", "1"});
 }
+
+// ---- scikit-learn references (tests/fixtures/auc_sklearn.json, tools/reference/make_auc_fixture.py)
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace {
+nlohmann::json sklearn_fixture() {
+  std::ifstream f(std::string(DIEN_FIXTURE_DIR) + "/auc_sklearn.json");
+  REQUIRE(f.good());
+  return nlohmann::json::parse(f);
+}
+}  // namespace
+
+TEST_CASE("metrics: roc_auc equals scikit-learn's roc_auc_score", "[metrics][cpu]") {
+  auto fx = sklearn_fixture();
+  REQUIRE(fx["cases"].size() >= 4);
+  for (const auto& c : fx["cases"]) {
+    INFO(c["name"].get<std::string>());
+    auto y = c["labels"].get<std::vector<double>>();
+    auto s = c["scores"].get<std::vector<double>>();
+    REQUIRE(std::fabs(m::roc_auc(y, s) - c["auc"].get<double>()) < 1e-12);
+  }
+}
+
+TEST_CASE("metrics: gauc equals per-group scikit-learn AUC weighted by impressions", "[metrics][cpu]") {
+  auto fx = sklearn_fixture();
+  int checked = 0;
+  for (const auto& c : fx["cases"]) {
+    if (!c.contains("gauc")) continue;
+    INFO(c["name"].get<std::string>());
+    auto y = c["labels"].get<std::vector<double>>();
+    auto s = c["scores"].get<std::vector<double>>();
+    auto g = c["groups"].get<std::vector<int64_t>>();
+    REQUIRE(std::fabs(m::gauc(y, s, g) - c["gauc"].get<double>()) < 1e-12);
+    ++checked;
+  }
+  REQUIRE(checked > 0);
+}
+
+TEST_CASE("metrics: gauc by hand", "[metrics][cpu]") {
+  // Group 7: {1: 0.9, 0: 0.1, 0: 0.95} -> AUC 1/2, 3 rows. Group 3: {0: 0.2, 1: 0.4} -> AUC 1,
+  // 2 rows. Group 5: only positives -> skipped. (3 * 0.5 + 2 * 1) / 5 = 0.7.
+  std::vector<double> y{1, 0, 0, 0, 1, 1, 1};
+  std::vector<double> s{0.9, 0.1, 0.95, 0.2, 0.4, 0.3, 0.8};
+  std::vector<int64_t> g{7, 7, 7, 3, 3, 5, 5};
+  REQUIRE(std::fabs(m::gauc(y, s, g) - 0.7) < 1e-15);
+  // One group holding everything: GAUC is the AUC.
+  std::vector<int64_t> one(y.size(), 1);
+  REQUIRE(m::gauc(y, s, one) == m::roc_auc(y, s));
+  // Tensor overload.
+  REQUIRE(std::fabs(m::gauc(from_vector<double>(y), from_vector<double>(s), from_vector<int64_t>(g)) - 0.7) < 1e-15);
+  // Errors: no group with both classes; size mismatch; groups of the wrong dtype.
+  require_error([] { m::gauc({1, 0}, {0.5, 0.2}, {1, 2}); }, {"gauc", "no group has both classes", "2 groups"});
+  require_error([] { m::gauc({1, 0}, {0.5, 0.2}, {1}); }, {"gauc", "groups has 1"});
+  require_error([] { m::gauc(from_vector<double>({1, 0}), from_vector<double>({0.5, 0.2}), from_vector<double>({1, 1})); },
+                {"gauc", "groups must be i64"});
+}
