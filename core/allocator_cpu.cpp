@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#include "core/workspace.h"
 
 namespace dien::cpu {
 
@@ -17,5 +18,15 @@ void* aligned_alloc_bytes(size_t nbytes) {
 }
 
 void aligned_free(void* p) { std::free(p); }
+
+void* allocate_storage_block(size_t nbytes, std::function<void(void*)>& release) {
+  if (const std::shared_ptr<Workspace>& ws = current_workspace()) {
+    void* p = ws->take(nbytes);
+    release = [ws, nbytes](void* q) { ws->give(q, nbytes); };
+    return p;
+  }
+  release = [](void* q) { aligned_free(q); };
+  return aligned_alloc_bytes(nbytes);
+}
 
 }  // namespace dien::cpu

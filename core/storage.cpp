@@ -8,8 +8,7 @@ namespace dien {
 
 Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
   if (device.is_cpu()) {
-    data_ = cpu::aligned_alloc_bytes(nbytes);
-    deleter_ = [](void* p) { cpu::aligned_free(p); };
+    data_ = cpu::allocate_storage_block(nbytes, deleter_);
   } else {
     Backend& be = backend_for(device);
     data_ = be.allocate(nbytes, device);

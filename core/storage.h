@@ -12,7 +12,8 @@ namespace dien {
 
 class Storage {
  public:
-  // Allocates nbytes on `device` (CPU: 64-byte aligned; CUDA: through the CUDA backend).
+  // Allocates nbytes on `device` (CPU: 64-byte aligned, from the thread's Workspace when a
+  // WorkspaceScope is open, see core/workspace.h; CUDA: through the CUDA backend).
   Storage(size_t nbytes, Device device);
   // Wraps memory owned elsewhere; `deleter` (may be empty) runs when the storage dies.
   Storage(void* data, size_t nbytes, Device device, std::function<void(void*)> deleter);
