@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+// JSON and CSV forms of EpochRecord and TrainerState.
+#include "models/train_state.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace dien {
+
+using json = nlohmann::json;
+
+namespace {
+
+json num(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
+
+double read_num(const json& j, const char* key, const char* op) {
+  if (!j.contains(key)) fail(op, "missing key '", key, "'");
+  const json& v = j.at(key);
+  if (v.is_null()) return kNoValue;
+  if (!v.is_number()) fail(op, "key '", key, "' is not a number: ", v.dump());
+  return v.get<double>();
+}
+
+template <class T>
+T read(const json& j, const char* key, const char* op) {
+  if (!j.contains(key)) fail(op, "missing key '", key, "'");
+  try {
+    return j.at(key).get<T>();
+  } catch (const json::exception& e) {
+    fail(op, "key '", key, "' has the wrong type: ", j.at(key).dump());
+  }
+}
+
+bool same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+std::string csv_num(double v) {
+  if (std::isnan(v)) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+}  // namespace
+
+json EpochRecord::to_json() const {
+  return json{{"epoch", epoch},
+              {"global_step", global_step},
+              {"lr", num(lr)},
+              {"train_objective", num(train_objective)},
+              {"train_loss", num(train_loss)},
+              {"train_auc", num(train_auc)},
+              {"val_loss", num(val_loss)},
+              {"val_auc", num(val_auc)},
+              {"val_gauc", num(val_gauc)},
+              {"val_accuracy", num(val_accuracy)},
+              {"seconds", seconds},
+              {"samples_per_s", samples_per_s}};
+}
+
+EpochRecord EpochRecord::from_json(const json& j) {
+  const char* op = "EpochRecord::from_json";
+  if (!j.is_object()) fail(op, "expected an object, got ", j.dump());
+  EpochRecord r;
+  r.epoch = read<int>(j, "epoch", op);
+  r.global_step = read<int64_t>(j, "global_step", op);
+  r.lr = read_num(j, "lr", op);
+  r.train_objective = read_num(j, "train_objective", op);
+  r.train_loss = read_num(j, "train_loss", op);
+  r.train_auc = read_num(j, "train_auc", op);
+  r.val_loss = read_num(j, "val_loss", op);
+  r.val_auc = read_num(j, "val_auc", op);
+  r.val_gauc = read_num(j, "val_gauc", op);
+  r.val_accuracy = read_num(j, "val_accuracy", op);
+  r.seconds = read_num(j, "seconds", op);
+  r.samples_per_s = read_num(j, "samples_per_s", op);
+  return r;
+}
+
+bool same_metrics(const EpochRecord& a, const EpochRecord& b) {
+  return a.epoch == b.epoch && a.global_step == b.global_step && same(a.lr, b.lr) &&
+         same(a.train_objective, b.train_objective) && same(a.train_loss, b.train_loss) &&
+         same(a.train_auc, b.train_auc) && same(a.val_loss, b.val_loss) && same(a.val_auc, b.val_auc) &&
+         same(a.val_gauc, b.val_gauc) && same(a.val_accuracy, b.val_accuracy);
+}
+
+json TrainerState::to_json() const {
+  json h = json::array();
+  for (const auto& e : history) h.push_back(e.to_json());
+  // u64 seeds and offsets as strings: JSON readers elsewhere may hold numbers as doubles.
+  return json{{"epoch", epoch},
+              {"global_step", global_step},
+              {"optimizer", optimizer},
+              {"shuffle_seed", std::to_string(shuffle_seed)},
+              {"shuffle_offset", std::to_string(shuffle_offset)},
+              {"default_seed", std::to_string(default_seed)},
+              {"default_offset", std::to_string(default_offset)},
+              {"monitor", monitor},
+              {"best", num(best)},
+              {"best_epoch", best_epoch},
+              {"epochs_without_improvement", epochs_without_improvement},
+              {"stopped_early", stopped_early},
+              {"history", h}};
+}
+
+TrainerState TrainerState::from_json(const json& j) {
+  const char* op = "TrainerState::from_json";
+  if (!j.is_object()) fail(op, "expected an object, got ", j.dump());
+  auto u64 = [&](const char* key) -> uint64_t {
+    std::string s = read<std::string>(j, key, op);
+    char* end = nullptr;
+    errno = 0;
+    unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || errno != 0) fail(op, "key '", key, "' is not an unsigned integer: '", s, "'");
+    return v;
+  };
+  TrainerState s;
+  s.epoch = read<int>(j, "epoch", op);
+  s.global_step = read<int64_t>(j, "global_step", op);
+  s.optimizer = read<std::string>(j, "optimizer", op);
+  s.shuffle_seed = u64("shuffle_seed");
+  s.shuffle_offset = u64("shuffle_offset");
+  s.default_seed = u64("default_seed");
+  s.default_offset = u64("default_offset");
+  s.monitor = read<std::string>(j, "monitor", op);
+  s.best = read_num(j, "best", op);
+  s.best_epoch = read<int>(j, "best_epoch", op);
+  s.epochs_without_improvement = read<int>(j, "epochs_without_improvement", op);
+  s.stopped_early = read<bool>(j, "stopped_early", op);
+  if (!j.contains("history") || !j.at("history").is_array()) fail(op, "missing array 'history'");
+  for (const auto& e : j.at("history")) s.history.push_back(EpochRecord::from_json(e));
+  return s;
+}
+
+void write_file_atomic(const std::string& path, const std::string& text, const char* op) {
+  static std::atomic<uint64_t> counter{0};
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (!f) fail(op, "cannot write ", tmp, ": ", std::strerror(errno));
+  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  ok = std::fflush(f) == 0 && ok;
+  ok = ::fsync(::fileno(f)) == 0 && ok;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) {
+    std::remove(tmp.c_str());
+    fail(op, "writing ", tmp, " failed: ", std::strerror(errno));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    std::remove(tmp.c_str());
+    fail(op, "cannot rename ", tmp, " to ", path, ": ", std::strerror(e));
+  }
+}
+
+void write_history_csv(const std::string& path, const std::vector<EpochRecord>& history) {
+  std::ostringstream os;
+  os << "epoch,global_step,lr,train_objective,train_loss,train_auc,val_loss,val_auc,val_gauc,val_accuracy,"
+        "seconds,samples_per_s\n";
+  for (const auto& e : history)
+    os << e.epoch << ',' << e.global_step << ',' << csv_num(e.lr) << ',' << csv_num(e.train_objective) << ','
+       << csv_num(e.train_loss) << ',' << csv_num(e.train_auc) << ',' << csv_num(e.val_loss) << ','
+       << csv_num(e.val_auc) << ',' << csv_num(e.val_gauc) << ',' << csv_num(e.val_accuracy) << ','
+       << csv_num(e.seconds) << ',' << csv_num(e.samples_per_s) << '\n';
+  write_file_atomic(path, os.str(), "write_history_csv");
+}
+
+void write_history_json(const std::string& path, const std::vector<EpochRecord>& history) {
+  json h = json::array();
+  for (const auto& e : history) h.push_back(e.to_json());
+  write_file_atomic(path, h.dump(2) + "\n", "write_history_json");
+}
+
+}  // namespace dien
