@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+#include "models/progress.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+namespace dien::detail {
+
+Progress::Progress(int epoch, int epochs, int64_t total, bool enabled)
+    : epoch_(epoch), epochs_(epochs), total_(total), enabled_(enabled && total > 0),
+      tty_(::isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+
+void Progress::update(int64_t done, double loss) {
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (tty_) {
+    if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    draw(done, loss, false);
+    return;
+  }
+  if (done * 10 >= total_ * next_tenth_) {
+    while (done * 10 >= total_ * next_tenth_) ++next_tenth_;
+    draw(done, loss, true);
+  }
+}
+
+void Progress::finish() {
+  if (enabled_ && tty_ && drawn_) std::fputc('\n', stderr);
+  drawn_ = false;
+}
+
+void Progress::draw(int64_t done, double loss, bool newline) {
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double rate = secs > 0 ? static_cast<double>(done) / secs : 0.0;
+  constexpr int kWidth = 24;
+  int filled = static_cast<int>(kWidth * done / total_);
+  std::string bar(kWidth, ' ');
+  for (int i = 0; i < filled; ++i) bar[i] = '=';
+  if (filled < kWidth) bar[filled] = '>';
+  std::fprintf(stderr, "%sepoch %d/%d [%s] %lld/%lld  loss %.4f  %.0f samples/s%s", tty_ ? "\r" : "", epoch_,
+               epochs_, bar.c_str(), static_cast<long long>(done), static_cast<long long>(total_), loss, rate,
+               newline ? "\n" : "");
+  std::fflush(stderr);
+  drawn_ = !newline;
+}
+
+}  // namespace dien::detail

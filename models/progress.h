@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+// The training progress line on stderr (internal to models/trainer.cpp): on a terminal one line
+// redrawn in place (at most ten times a second), else a line each time another ~10% is done.
+//   epoch 2/5 [=========>          ] 4608/9000  loss 0.5123  21034 samples/s
+#pragma once
+#include <chrono>
+#include <cstdint>
+
+namespace dien::detail {
+
+class Progress {
+ public:
+  Progress(int epoch, int epochs, int64_t total, bool enabled);
+  // `done` samples so far; `loss` the running mean objective.
+  void update(int64_t done, double loss);
+  void finish();  // ends the in-place line
+
+ private:
+  void draw(int64_t done, double loss, bool newline);
+  int epoch_, epochs_;
+  int64_t total_;
+  bool enabled_, tty_;
+  int next_tenth_ = 1;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+  bool drawn_ = false;
+};
+
+}  // namespace dien::detail
