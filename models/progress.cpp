@@ -40,7 +40,7 @@ void Progress::draw(int64_t done, double loss, bool newline) {
   std::string bar(kWidth, ' ');
   for (int i = 0; i < filled; ++i) bar[i] = '=';
   if (filled < kWidth) bar[filled] = '>';
-  std::fprintf(stderr, "%sepoch %d/%d [%s] %lld/%lld  loss %.4f  %.0f samples/s%s", tty_ ? "\r" : "", epoch_,
+  std::fprintf(stderr, "%sepoch %d/%d [%s] %lld/%lld  loss %.4f  %.0f samples/s%s", tty_ ? "\r\033[K" : "", epoch_,
                epochs_, bar.c_str(), static_cast<long long>(done), static_cast<long long>(total_), loss, rate,
                newline ? "\n" : "");
   std::fflush(stderr);

@@ -38,7 +38,6 @@ struct EpochRecord {
 
   nlohmann::json to_json() const;
   static EpochRecord from_json(const nlohmann::json& j);
-  bool operator==(const EpochRecord&) const = default;  // NaN != NaN: compare with same_metrics
 };
 // Same epoch, step, lr and metrics (NaN equals NaN); ignores the timings.
 bool same_metrics(const EpochRecord& a, const EpochRecord& b);

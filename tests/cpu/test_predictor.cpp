@@ -45,6 +45,22 @@ TEST_CASE("predictor: equals model.predict and builds no graph", "[predictor][cp
                             {"Predictor::predict", "holds 3 floats", "64 rows"});
 }
 
+TEST_CASE("predictor: calls record no graph even when the model's predict would", "[predictor][cpu]") {
+  auto m = std::make_shared<test::UngardedTinyModel>(test::tiny_options(), test::tiny_features());
+  auto bs = batches(test::tiny_dataset(100, 34), 50);
+  m->predict(bs[0]);  // grad mode on, no guard: this output has a graph
+  REQUIRE(m->outputs_with_graph == 1);
+  Predictor pred(m);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (const auto& b : bs) pred.predict(b);
+    });
+  for (auto& th : threads) th.join();
+  REQUIRE(m->outputs_with_graph == 1);  // none of the predictor's calls made one
+  REQUIRE(grad_enabled());
+}
+
 TEST_CASE("predictor: 8 threads at once give the serial results", "[predictor][cpu]") {
   auto m = std::make_shared<TinyCtrModel>(test::tiny_options(), test::tiny_features());
   Predictor pred(m);

@@ -5,6 +5,7 @@
 // ctr_model.h on the embedding rows the batch uses. Plus a generated dataset whose click
 // probability depends on user, item and price, with users as GAUC groups.
 #pragma once
+#include <atomic>
 #include <cmath>
 #include <memory>
 
@@ -50,13 +51,26 @@ class TinyCtrModel : public CtrModel {
     return sigmoid(logits(b));
   }
 
- private:
+ protected:
   Tensor logits(const data::Batch& b) const {
     Tensor x = concat({embedding(user_, b.at("user_id")), embedding(item_, b.at("item_id")), b.at("price")}, 1);
     return reshape(out_->forward(x), {-1});
   }
   Tensor user_, item_;
   std::shared_ptr<Linear> out_;
+};
+
+// The same model with a predict() that leaves grad mode as it finds it, recording whether its
+// output carried a graph: shows that the Predictor itself turns graph recording off.
+class UngardedTinyModel : public TinyCtrModel {
+ public:
+  using TinyCtrModel::TinyCtrModel;
+  Tensor predict(const data::Batch& b) const override {
+    Tensor p = sigmoid(logits(b));
+    if (p.grad_fn()) ++outputs_with_graph;
+    return p;
+  }
+  mutable std::atomic<int> outputs_with_graph{0};
 };
 
 inline ModelOptions tiny_options() {
