@@ -155,7 +155,7 @@ void read_amazon(const std::string& path, AmazonVocabularies& v, const AmazonOpt
   Dataset ds = Dataset::empty(fc);
   std::string line;
   std::vector<std::string_view> hi, hc;
-  std::vector<int64_t> items, cats, neg_items, neg_cats;
+  std::vector<int64_t> items, cats, neg_items, neg_cats, dropped;
   int64_t row = 0;
   while (in.next(line)) {
     auto f = fields_of(in, line);
@@ -164,12 +164,20 @@ void read_amazon(const std::string& path, AmazonVocabularies& v, const AmazonOpt
     const int64_t item = v.item.lookup(f[2], at(in, 3), kOp);
     const int64_t cate = v.category.lookup(f[3], at(in, 4), kOp);
     split_histories(in, f[4], f[5], hi, hc);
+    // Every value is checked; the steps before the most recent maxlen are dropped but still
+    // excluded from the negatives (the user did click them).
     const size_t begin = hi.size() > static_cast<size_t>(o.maxlen) ? hi.size() - static_cast<size_t>(o.maxlen) : 0;
     items.clear();
     cats.clear();
-    for (size_t i = begin; i < hi.size(); ++i) {
-      items.push_back(v.item.lookup(hi[i], at(in, 5), kOp));
-      cats.push_back(v.category.lookup(hc[i], at(in, 6), kOp));
+    dropped.clear();
+    for (size_t i = 0; i < hi.size(); ++i) {
+      const int64_t it = v.item.lookup(hi[i], at(in, 5), kOp), c = v.category.lookup(hc[i], at(in, 6), kOp);
+      if (i < begin) {
+        dropped.push_back(it);
+        continue;
+      }
+      items.push_back(it);
+      cats.push_back(c);
     }
     const int64_t len = static_cast<int64_t>(items.size());
     push_sparse(ds, "user_id", user);
@@ -183,7 +191,7 @@ void read_amazon(const std::string& path, AmazonVocabularies& v, const AmazonOpt
       neg_cats.resize(static_cast<size_t>(len));
       Generator g(mix_seed(o.seed, static_cast<uint64_t>(row)));
       try {
-        sampler.sample(items.data(), len, g, neg_items.data(), neg_cats.data());
+        sampler.sample(items.data(), len, g, neg_items.data(), neg_cats.data(), dropped);
       } catch (const Error& e) {
         fail(kOp, describe(Place{in.path(), in.line_no(), 5, "item_history"}), ": ", e.what());
       }

@@ -150,14 +150,15 @@ void read_movie_sample(const std::string& path, MovieSampleVocabularies& v, cons
   LineReader in(path, kOp);
   Dataset ds = Dataset::empty(fc);
   std::string line;
-  std::vector<int64_t> items, cats, neg_items, neg_cats;
+  std::vector<int64_t> items, cats, neg_items, neg_cats, dropped;
   int64_t row = 0;
   while (in.next(line)) {
     Line l = parse_line(in, line);
     const size_t begin = l.hist.size() > static_cast<size_t>(o.maxlen) ? l.hist.size() - static_cast<size_t>(o.maxlen) : 0;
     items.clear();
     cats.clear();
-    for (size_t i = begin; i < l.hist.size(); ++i) {
+    dropped.clear();
+    for (size_t i = 0; i < l.hist.size(); ++i) {
       const int64_t m = v.movie.lookup(l.hist[i], at(in, 4), kOp);
       int64_t c = m <= v.movie.num_values() ? v.movie_category[static_cast<size_t>(m)] : -1;
       if (c < 0) {
@@ -165,6 +166,10 @@ void read_movie_sample(const std::string& path, MovieSampleVocabularies& v, cons
           fail(kOp, describe(at(in, 4)), ": movie '", std::string(l.hist[i]),
                "' has no known movie_type_id (it never appears as a target movie_id)");
         c = v.movie_type.oov_id();
+      }
+      if (i < begin) {  // older than the most recent maxlen: not kept, still not a negative
+        dropped.push_back(m);
+        continue;
       }
       items.push_back(m);
       cats.push_back(c);
@@ -184,7 +189,7 @@ void read_movie_sample(const std::string& path, MovieSampleVocabularies& v, cons
       neg_cats.resize(static_cast<size_t>(len));
       Generator g(mix_seed(o.seed, static_cast<uint64_t>(row)));
       try {
-        sampler.sample(items.data(), len, g, neg_items.data(), neg_cats.data());
+        sampler.sample(items.data(), len, g, neg_items.data(), neg_cats.data(), dropped);
       } catch (const Error& e) {
         fail(kOp, describe(at(in, 4)), ": ", e.what());
       }
