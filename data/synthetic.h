@@ -40,13 +40,13 @@ struct SyntheticOptions {
   double drift_min = 0.15;       // ring positions per click, per user uniform in [min, max]
   double drift_max = 0.6;
   double click_spread = 0.7;     // std of a click's category around the current position
-  double background_rate = 0.2;  // share of clicks on the user's 2 fixed background categories
+  double background_rate = 0.3;  // share of clicks on the user's 2 fixed background categories
   double interest_width = 1.0;   // width of the relevance kernel around the current position
   // label logit = bias + w_current * kernel(target, now) + w_background * [target in background]
   //             + w_quality * quality(target) + noise * N(0, 1)
   double bias = -2.0;
   double w_current = 4.0;
-  double w_background = 1.5;
+  double w_background = 2.5;
   double w_quality = 0.6;
   double noise = 0.3;
   // candidates: near the current position / a category from the history (often an OLD

@@ -17,7 +17,7 @@ const std::string kGood =
     "0\tC\ti2\tc1\t\t\n";
 }
 
-TEST_CASE("[data] amazon: reads, maps ids, keeps order, truncates to the most recent", "[data]") {
+TEST_CASE("amazon: reads, maps ids, keeps order, truncates to the most recent", "[data][amazon]") {
   dien::test::TempDir dir;
   const std::string f = dir.write("train.txt", kGood);
   AmazonVocabularies v = AmazonVocabularies::build(f);
@@ -50,7 +50,7 @@ TEST_CASE("[data] amazon: reads, maps ids, keeps order, truncates to the most re
   REQUIRE(d.features.has_negatives());
 }
 
-TEST_CASE("[data] amazon: chunks give the same rows as one load; vocabularies round trip", "[data]") {
+TEST_CASE("amazon: chunks give the same rows as one load; vocabularies round trip", "[data][amazon]") {
   dien::test::TempDir dir;
   const std::string f = dir.write("train.txt", kGood);
   AmazonVocabularies v = AmazonVocabularies::build(f);
@@ -71,7 +71,7 @@ TEST_CASE("[data] amazon: chunks give the same rows as one load; vocabularies ro
   REQUIRE(joined.columns.at("neg_hist_item_id").ids == all.dataset.columns.at("neg_hist_item_id").ids);
 }
 
-TEST_CASE("[data] amazon: unknown ids with training vocabularies: error or bucket", "[data]") {
+TEST_CASE("amazon: unknown ids with training vocabularies: error or bucket", "[data][amazon]") {
   dien::test::TempDir dir;
   AmazonVocabularies v = AmazonVocabularies::build(dir.write("train.txt", kGood));
   const std::string test = dir.write("test.txt", "1\tA\ti4\tc2\ti1\x02zz\tc1\x02" "c1\n");
@@ -83,7 +83,7 @@ TEST_CASE("[data] amazon: unknown ids with training vocabularies: error or bucke
   REQUIRE(v.item.oov_count() == 1);
 }
 
-TEST_CASE("[data] amazon: bad input names the place", "[data]") {
+TEST_CASE("amazon: bad input names the place", "[data][amazon]") {
   dien::test::TempDir dir;
   auto build = [&](const std::string& text) { AmazonVocabularies::build(dir.write("bad.txt", text)); };
   require_error([&] { build("1\tA\ti1\tc1\ti2\n"); }, {"read_amazon", "bad.txt:1", "expected 6 columns, got 5"});
@@ -97,7 +97,7 @@ TEST_CASE("[data] amazon: bad input names the place", "[data]") {
   require_error([&] { AmazonVocabularies::build(dir.file("nope.txt")); }, {"cannot open", "nope.txt"});
 }
 
-TEST_CASE("[data] amazon: writer is atomic and refuses non-binary labels", "[data]") {
+TEST_CASE("amazon: writer is atomic and refuses non-binary labels", "[data][amazon]") {
   dien::test::TempDir dir;
   const std::string f = dir.write("train.txt", kGood);
   AmazonVocabularies v = AmazonVocabularies::build(f);

@@ -26,7 +26,7 @@ const char* kSpec = R"({"delimiter": ",", "header": true,
 const std::string kHeader = "label,user_id,item_id,price,hist_item_id,seq_length,note\n";
 }  // namespace
 
-TEST_CASE("[data] csv: a spec'd file becomes columns with shared tables", "[data]") {
+TEST_CASE("csv: a spec'd file becomes columns with shared tables", "[data][csv]") {
   dien::test::TempDir dir;
   CsvSpec spec = CsvSpec::from_json(nlohmann::json::parse(kSpec));
   const std::string f = dir.write("t.csv", kHeader + "1,u1,a,2.5,b|c,2,x\n0,u2,c,1,,0,y\n1,u1,b,0.5,a|b|c,3,z\n");
@@ -50,7 +50,7 @@ TEST_CASE("[data] csv: a spec'd file becomes columns with shared tables", "[data
   REQUIRE(w.at("item_id").value(1) == item.value(1));
 }
 
-TEST_CASE("[data] csv: bad input names the place", "[data]") {
+TEST_CASE("csv: bad input names the place", "[data][csv]") {
   dien::test::TempDir dir;
   CsvSpec spec = CsvSpec::from_json(nlohmann::json::parse(kSpec));
   auto load = [&](const std::string& body) {
@@ -79,7 +79,7 @@ TEST_CASE("[data] csv: bad input names the place", "[data]") {
                 {"exactly one column with role 'label'"});
 }
 
-TEST_CASE("[data] csv: truncate keeps the most recent values; chunks stream", "[data]") {
+TEST_CASE("csv: truncate keeps the most recent values; chunks stream", "[data][csv]") {
   dien::test::TempDir dir;
   auto j = nlohmann::json::parse(kSpec);
   j["columns"][4]["truncate"] = true;

@@ -16,7 +16,7 @@ std::string row(const char* user, const char* hist, const char* len, const char*
 }
 }  // namespace
 
-TEST_CASE("[data] movie_sample: histories reversed to oldest first, hist_len clipped", "[data]") {
+TEST_CASE("movie_sample: histories reversed to oldest first, hist_len clipped", "[data][movie_sample]") {
   dien::test::TempDir dir;
   const std::string f = dir.write("ms.txt", row("1", "30,20,10,0,0", "3", "40", "7", "1") +
                                                 row("1", "30,20,10,0,0", "3", "50", "8", "0") +
@@ -51,7 +51,7 @@ TEST_CASE("[data] movie_sample: histories reversed to oldest first, hist_len cli
   for (int t = 8; t < 12; ++t) REQUIRE((n[static_cast<size_t>(t)] == id("60") || n[static_cast<size_t>(t)] == id("70")));
 }
 
-TEST_CASE("[data] movie_sample: bad input names the place", "[data]") {
+TEST_CASE("movie_sample: bad input names the place", "[data][movie_sample]") {
   dien::test::TempDir dir;
   auto load = [&](const std::string& text) {
     const std::string f = dir.write("ms.txt", text);

@@ -19,7 +19,7 @@ std::vector<int64_t> categories(int64_t n) {
 }
 }  // namespace
 
-TEST_CASE("[data] neg_sampler: negatives avoid the whole history and carry their category", "[data]") {
+TEST_CASE("neg_sampler: negatives avoid the whole history and carry their category", "[data][neg_sampler]") {
   NegativeSampler s(categories(30));
   std::vector<int64_t> hist = {3, 5, 7, 9, 11, 13, 3, 5};
   std::vector<int64_t> ni(hist.size()), nc(hist.size());
@@ -44,7 +44,7 @@ TEST_CASE("[data] neg_sampler: negatives avoid the whole history and carry their
   REQUIRE(a == b);
 }
 
-TEST_CASE("[data] neg_sampler: a user who clicked almost everything, or everything", "[data]") {
+TEST_CASE("neg_sampler: a user who clicked almost everything, or everything", "[data][neg_sampler]") {
   NegativeSampler s(categories(50));
   std::vector<int64_t> hist;
   for (int64_t i = 1; i <= 50; ++i)
@@ -65,7 +65,7 @@ TEST_CASE("[data] neg_sampler: a user who clicked almost everything, or everythi
   }, {"clicked all 2 items"});
 }
 
-TEST_CASE("[data] neg_sampler: frequency mode draws in proportion and never weight 0", "[data]") {
+TEST_CASE("neg_sampler: frequency mode draws in proportion and never weight 0", "[data][neg_sampler]") {
   std::vector<double> w = {0, 1, 0, 3, 6};  // items 1..4
   NegativeSampler s(categories(4), NegativeMode::Frequency, w);
   dien::Generator g(11);

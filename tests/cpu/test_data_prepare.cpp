@@ -39,7 +39,7 @@ std::string make_log() {
 }
 }  // namespace
 
-TEST_CASE("[data] prepare: last item positive, sampled negative, history oldest first, user split", "[data]") {
+TEST_CASE("prepare: last item positive, sampled negative, history oldest first, user split", "[data][prepare]") {
   dien::test::TempDir dir;
   LogOptions lo;
   lo.path = dir.write("log.csv", make_log());
@@ -81,7 +81,7 @@ TEST_CASE("[data] prepare: last item positive, sampled negative, history oldest 
   REQUIRE(d.dataset.rows() == 36);
 }
 
-TEST_CASE("[data] prepare: a sample at every position; determinism", "[data]") {
+TEST_CASE("prepare: a sample at every position; determinism", "[data][prepare]") {
   dien::test::TempDir dir;
   LogOptions lo;
   lo.path = dir.write("log.csv", make_log());
@@ -99,7 +99,7 @@ TEST_CASE("[data] prepare: a sample at every position; determinism", "[data]") {
   REQUIRE(dien::test::TempDir::read(dir.file("a.txt")) == dien::test::TempDir::read(dir.file("c.txt")));
 }
 
-TEST_CASE("[data] prepare: S3-Rec and MovieLens inputs", "[data]") {
+TEST_CASE("prepare: S3-Rec and MovieLens inputs", "[data][prepare]") {
   dien::test::TempDir dir;
   const std::string seq = dir.write("s.txt", "1 1 2 3\n2 3 4\n3 5\n");
   const std::string attr = dir.write("a.json", R"({"1": [7, 40], "2": [8, 41], "3": [9, 40], "4": [7, 42], "5": [1, 2]})");
@@ -124,7 +124,7 @@ TEST_CASE("[data] prepare: S3-Rec and MovieLens inputs", "[data]") {
                 {"r2.csv:2:3", "rating", "'five'"});
 }
 
-TEST_CASE("[data] prepare: bad logs and impossible negatives", "[data]") {
+TEST_CASE("prepare: bad logs and impossible negatives", "[data][prepare]") {
   dien::test::TempDir dir;
   LogOptions lo;
   lo.path = dir.write("log.csv", "time,user,item,category\n1,U1,5\n");

@@ -9,7 +9,7 @@
 using namespace dien::data;
 using dien::test::require_error;
 
-TEST_CASE("[data] vocabulary: ids from 1 by frequency, ties by first appearance", "[data]") {
+TEST_CASE("vocabulary: ids from 1 by frequency, ties by first appearance", "[data][vocabulary]") {
   VocabularyBuilder b;
   for (const char* v : {"c", "a", "b", "a", "d", "b", "e"}) b.add(v);
   Vocabulary voc = b.build(1, "item");
@@ -29,7 +29,7 @@ TEST_CASE("[data] vocabulary: ids from 1 by frequency, ties by first appearance"
   REQUIRE(min2.num_values() == 2);
 }
 
-TEST_CASE("[data] vocabulary: OOV error names the place and value, bucket counts", "[data]") {
+TEST_CASE("vocabulary: OOV error names the place and value, bucket counts", "[data][vocabulary]") {
   VocabularyBuilder b;
   b.add("x");
   Vocabulary voc = b.build(1, "item");
@@ -44,7 +44,7 @@ TEST_CASE("[data] vocabulary: OOV error names the place and value, bucket counts
   require_error([] { oov_policy_from_string("skip"); }, {"unknown OOV policy 'skip'"});
 }
 
-TEST_CASE("[data] vocabulary: JSON save/load round trip", "[data]") {
+TEST_CASE("vocabulary: JSON save/load round trip", "[data][vocabulary]") {
   dien::test::TempDir dir;
   VocabularyBuilder b;
   for (const char* v : {"u7", "u3", "u3", "tab\tin"}) b.add(v);
