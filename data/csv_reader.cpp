@@ -216,7 +216,7 @@ void read_csv(const std::string& path, const CsvSpec& spec, CsvVocabularies& v, 
         ids.clear();
         for (size_t i = begin; i < tok.size(); ++i) {
           Place tp = p;
-          tp.name += "[" + std::to_string(i + 1) + "]";
+          tp.name.append("[").append(std::to_string(i + 1)).append("]");
           ids.push_back(v.at(col.table()).lookup(trim(tok[i]), tp, kOp));
         }
         push_varlen(ds, col.name, ids.data(), n);

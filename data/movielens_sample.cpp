@@ -40,7 +40,7 @@ Line parse_line(const LineReader& in, const std::string& line) {
   const size_t n = std::min(static_cast<size_t>(hist_len), tokens.size());
   for (size_t i = 0; i < tokens.size(); ++i) {
     Place p = at(in, 4);
-    p.name += "[" + std::to_string(i + 1) + "]";
+    p.name.append("[").append(std::to_string(i + 1)).append("]");
     const int64_t id = parse_int(tokens[i], kOp, p);
     if (i < n && id == 0)
       fail(kOp, describe(p), ": padding id 0 inside the valid history (hist_len ", hist_len, ")");
