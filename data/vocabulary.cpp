@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+#include "data/vocabulary.h"
+
+#include <algorithm>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+
+namespace dien::data {
+
+OovPolicy oov_policy_from_string(const std::string& s) {
+  if (s == "error") return OovPolicy::Error;
+  if (s == "bucket") return OovPolicy::Bucket;
+  fail("vocabulary", "unknown OOV policy '", s, "' (expected error | bucket)");
+}
+
+const char* oov_policy_name(OovPolicy p) { return p == OovPolicy::Error ? "error" : "bucket"; }
+
+Vocabulary::Vocabulary(std::vector<std::string> values, std::vector<int64_t> counts, OovPolicy policy)
+    : values_(std::move(values)), counts_(std::move(counts)), policy_(policy) {
+  if (counts_.empty()) counts_.assign(values_.size(), 0);
+  DIEN_CHECK(counts_.size() == values_.size(), "vocabulary", values_.size(), " values but ", counts_.size(), " counts");
+  index_.reserve(values_.size());
+  for (size_t i = 0; i < values_.size(); ++i) {
+    if (!index_.emplace(values_[i], static_cast<int64_t>(i) + 1).second)
+      fail("vocabulary", "value '", values_[i], "' appears twice (ids ", index_[values_[i]], " and ", i + 1, ")");
+  }
+}
+
+std::optional<int64_t> Vocabulary::find(std::string_view v) const {
+  auto it = index_.find(std::string(v));
+  if (it == index_.end()) return std::nullopt;
+  return it->second;
+}
+
+int64_t Vocabulary::lookup(std::string_view v, const Place& at, const char* op) {
+  if (auto id = find(v)) return *id;
+  if (policy_ == OovPolicy::Bucket) {
+    ++oov_count_;
+    return oov_id();
+  }
+  fail(op, describe(at), ": value '", std::string(v), "' is not in the vocabulary",
+       name.empty() ? std::string() : " '" + name + "'", " (", num_values(), " values; use the bucket OOV policy to map unknown values to id ",
+       oov_id(), ")");
+}
+
+const std::string& Vocabulary::value(int64_t id) const {
+  DIEN_CHECK(id >= 1 && id <= num_values(), "vocabulary", "id ", id, " outside [1, ", num_values(), "]");
+  return values_[static_cast<size_t>(id - 1)];
+}
+
+int64_t Vocabulary::count(int64_t id) const {
+  DIEN_CHECK(id >= 1 && id <= num_values(), "vocabulary", "id ", id, " outside [1, ", num_values(), "]");
+  return counts_[static_cast<size_t>(id - 1)];
+}
+
+nlohmann::json Vocabulary::to_json() const {
+  return nlohmann::json{{"name", name}, {"values", values_}, {"counts", counts_}, {"oov_policy", oov_policy_name(policy_)}};
+}
+
+Vocabulary Vocabulary::from_json(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("values") || !j["values"].is_array())
+    fail("vocabulary", "JSON: expected an object with an array 'values'");
+  std::vector<std::string> values;
+  for (size_t i = 0; i < j["values"].size(); ++i) {
+    const auto& v = j["values"][i];
+    if (!v.is_string()) fail("vocabulary", "JSON: values[", i, "] is not a string: ", v.dump());
+    values.push_back(v.get<std::string>());
+  }
+  std::vector<int64_t> counts;
+  if (j.contains("counts")) {
+    for (size_t i = 0; i < j["counts"].size(); ++i) {
+      const auto& c = j["counts"][i];
+      if (!c.is_number_integer()) fail("vocabulary", "JSON: counts[", i, "] is not an integer: ", c.dump());
+      counts.push_back(c.get<int64_t>());
+    }
+  }
+  OovPolicy p = OovPolicy::Error;
+  if (j.contains("oov_policy")) p = oov_policy_from_string(j["oov_policy"].get<std::string>());
+  Vocabulary voc(std::move(values), std::move(counts), p);
+  if (j.contains("name")) voc.name = j["name"].get<std::string>();
+  return voc;
+}
+
+void Vocabulary::save(const std::string& path) const {
+  write_atomically(path, [&](std::ostream& os) { os << to_json().dump() << "\n"; });
+}
+
+Vocabulary Vocabulary::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("vocabulary", "cannot open '", path, "'");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail("vocabulary", "'", path, "': invalid JSON: ", e.what());
+  }
+  try {
+    return from_json(j);
+  } catch (const Error& e) {
+    fail("vocabulary", "'", path, "': ", e.what());
+  }
+}
+
+void VocabularyBuilder::add(std::string_view v, int64_t n) {
+  auto [it, inserted] = slot_.try_emplace(std::string(v), static_cast<int64_t>(order_.size()));
+  if (inserted) order_.emplace_back(std::string(v), 0);
+  order_[static_cast<size_t>(it->second)].second += n;
+}
+
+Vocabulary VocabularyBuilder::build(int64_t min_count, const std::string& name) const {
+  std::vector<size_t> idx(order_.size());
+  std::iota(idx.begin(), idx.end(), size_t{0});
+  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return order_[a].second > order_[b].second; });
+  std::vector<std::string> values;
+  std::vector<int64_t> counts;
+  for (size_t i : idx) {
+    if (order_[i].second < min_count) continue;
+    values.push_back(order_[i].first);
+    counts.push_back(order_[i].second);
+  }
+  Vocabulary voc(std::move(values), std::move(counts));
+  voc.name = name;
+  return voc;
+}
+
+}  // namespace dien::data
