@@ -91,35 +91,48 @@ void AmazonVocabularies::set_policy(OovPolicy p) {
   category.set_policy(p);
 }
 
+nlohmann::json AmazonVocabularies::to_json() const {
+  return nlohmann::json{{"user", user.to_json()},
+                        {"item", item.to_json()},
+                        {"category", category.to_json()},
+                        {"item_category", item_category}};
+}
+
 void AmazonVocabularies::save(const std::string& path) const {
-  nlohmann::json j{{"user", user.to_json()},
-                   {"item", item.to_json()},
-                   {"category", category.to_json()},
-                   {"item_category", item_category}};
+  const nlohmann::json j = to_json();
   write_atomically(path, [&](std::ostream& os) { os << j.dump() << "\n"; });
 }
 
-AmazonVocabularies AmazonVocabularies::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("amazon_vocabularies", "cannot open '", path, "'");
+AmazonVocabularies AmazonVocabularies::from_json(const nlohmann::json& j, const std::string& where) {
   AmazonVocabularies v;
   try {
-    nlohmann::json j = nlohmann::json::parse(in);
     for (const char* k : {"user", "item", "category", "item_category"})
-      if (!j.contains(k)) fail("amazon_vocabularies", "'", path, "': missing key '", k, "'");
+      if (!j.contains(k)) fail("amazon_vocabularies", where, ": missing key '", k, "'");
     v.user = Vocabulary::from_json(j["user"]);
     v.item = Vocabulary::from_json(j["item"]);
     v.category = Vocabulary::from_json(j["category"]);
     v.item_category = j["item_category"].get<std::vector<int64_t>>();
   } catch (const nlohmann::json::exception& e) {
-    fail("amazon_vocabularies", "'", path, "': invalid JSON: ", e.what());
+    fail("amazon_vocabularies", where, ": invalid JSON: ", e.what());
   }
   if (static_cast<int64_t>(v.item_category.size()) != v.item.num_values() + 1)
-    fail("amazon_vocabularies", "'", path, "': item_category has ", v.item_category.size(), " entries for ",
+    fail("amazon_vocabularies", where, ": item_category has ", v.item_category.size(), " entries for ",
          v.item.num_values(), " items (expected ", v.item.num_values() + 1, ")");
   v.item_count.assign(static_cast<size_t>(v.item.num_values() + 1), 0);
   for (int64_t id = 1; id <= v.item.num_values(); ++id) v.item_count[static_cast<size_t>(id)] = v.item.count(id);
   return v;
+}
+
+AmazonVocabularies AmazonVocabularies::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("amazon_vocabularies", "cannot open '", path, "'");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail("amazon_vocabularies", "'", path, "': invalid JSON: ", e.what());
+  }
+  return from_json(j, "'" + path + "'");
 }
 
 FeatureConfig amazon_features(const AmazonVocabularies& v, const AmazonOptions& o) {

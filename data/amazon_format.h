@@ -18,6 +18,7 @@
 // recent maxlen steps. Aux negatives: per valid step an item (of the item vocabulary) the user has
 // not clicked in that history, with its category (data/neg_sampler.h), seeded per row.
 #pragma once
+#include <nlohmann/json_fwd.hpp>
 #include <cstdint>
 #include <functional>
 #include <ostream>
@@ -50,6 +51,8 @@ struct AmazonVocabularies {
   void set_policy(OovPolicy p);
   void save(const std::string& path) const;  // one JSON file
   static AmazonVocabularies load(const std::string& path);
+  nlohmann::json to_json() const;  // what save() writes
+  static AmazonVocabularies from_json(const nlohmann::json& j, const std::string& where = "JSON");
 };
 
 struct AmazonOptions {

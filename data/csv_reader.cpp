@@ -124,6 +124,18 @@ CsvVocabularies build_csv_vocabularies(const std::string& path, const CsvSpec& s
   return v;
 }
 
+nlohmann::json csv_vocabularies_to_json(const CsvVocabularies& v) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [t, voc] : v) j[t] = voc.to_json();
+  return j;
+}
+
+CsvVocabularies csv_vocabularies_from_json(const nlohmann::json& j) {
+  CsvVocabularies v;
+  for (auto it = j.begin(); it != j.end(); ++it) v[it.key()] = Vocabulary::from_json(it.value());
+  return v;
+}
+
 void save_csv_vocabularies(const std::string& path, const CsvVocabularies& v) {
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [t, voc] : v) j[t] = voc.to_json();

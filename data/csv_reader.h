@@ -62,6 +62,8 @@ using CsvVocabularies = std::map<std::string, Vocabulary>;  // table name -> voc
 
 CsvVocabularies build_csv_vocabularies(const std::string& path, const CsvSpec& spec);
 void save_csv_vocabularies(const std::string& path, const CsvVocabularies& v);
+nlohmann::json csv_vocabularies_to_json(const CsvVocabularies& v);
+CsvVocabularies csv_vocabularies_from_json(const nlohmann::json& j);
 CsvVocabularies load_csv_vocabularies(const std::string& path);
 
 FeatureConfig csv_features(const CsvSpec& spec, const CsvVocabularies& v);

@@ -89,19 +89,20 @@ void MovieSampleVocabularies::set_policy(OovPolicy p) {
   for (Vocabulary* v : {&user, &gender, &age, &movie, &movie_type}) v->set_policy(p);
 }
 
+nlohmann::json MovieSampleVocabularies::to_json() const {
+  return nlohmann::json{{"user_id", user.to_json()},   {"gender", gender.to_json()},
+                        {"age", age.to_json()},        {"movie_id", movie.to_json()},
+                        {"movie_type_id", movie_type.to_json()}, {"movie_category", movie_category}};
+}
+
 void MovieSampleVocabularies::save(const std::string& path) const {
-  nlohmann::json j{{"user_id", user.to_json()},   {"gender", gender.to_json()},
-                   {"age", age.to_json()},        {"movie_id", movie.to_json()},
-                   {"movie_type_id", movie_type.to_json()}, {"movie_category", movie_category}};
+  const nlohmann::json j = to_json();
   write_atomically(path, [&](std::ostream& os) { os << j.dump() << "\n"; });
 }
 
-MovieSampleVocabularies MovieSampleVocabularies::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("movie_sample_vocabularies", "cannot open '", path, "'");
+MovieSampleVocabularies MovieSampleVocabularies::from_json(const nlohmann::json& j, const std::string& where) {
   MovieSampleVocabularies v;
   try {
-    nlohmann::json j = nlohmann::json::parse(in);
     v.user = Vocabulary::from_json(j.at("user_id"));
     v.gender = Vocabulary::from_json(j.at("gender"));
     v.age = Vocabulary::from_json(j.at("age"));
@@ -109,12 +110,24 @@ MovieSampleVocabularies MovieSampleVocabularies::load(const std::string& path) {
     v.movie_type = Vocabulary::from_json(j.at("movie_type_id"));
     v.movie_category = j.at("movie_category").get<std::vector<int64_t>>();
   } catch (const nlohmann::json::exception& e) {
-    fail("movie_sample_vocabularies", "'", path, "': invalid JSON: ", e.what());
+    fail("movie_sample_vocabularies", where, ": invalid JSON: ", e.what());
   }
   if (static_cast<int64_t>(v.movie_category.size()) != v.movie.num_values() + 1)
-    fail("movie_sample_vocabularies", "'", path, "': movie_category has ", v.movie_category.size(),
+    fail("movie_sample_vocabularies", where, ": movie_category has ", v.movie_category.size(),
          " entries, expected ", v.movie.num_values() + 1);
   return v;
+}
+
+MovieSampleVocabularies MovieSampleVocabularies::load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("movie_sample_vocabularies", "cannot open '", path, "'");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail("movie_sample_vocabularies", "'", path, "': invalid JSON: ", e.what());
+  }
+  return from_json(j, "'" + path + "'");
 }
 
 FeatureConfig movie_sample_features(const MovieSampleVocabularies& v, const MovieSampleOptions& o) {

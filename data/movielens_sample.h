@@ -15,6 +15,7 @@
 // hist_movie_type_id (+ neg_hist_movie_id, neg_hist_movie_type_id) with length seq_length;
 // history_features {movie_id, movie_type_id}; group user_id.
 #pragma once
+#include <nlohmann/json_fwd.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +33,8 @@ struct MovieSampleVocabularies {
   void set_policy(OovPolicy p);
   void save(const std::string& path) const;
   static MovieSampleVocabularies load(const std::string& path);
+  nlohmann::json to_json() const;
+  static MovieSampleVocabularies from_json(const nlohmann::json& j, const std::string& where = "JSON");
 };
 
 struct MovieSampleOptions {

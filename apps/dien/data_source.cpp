@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+#include "apps/dien/data_source.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <numeric>
+
+#include "core/error.h"
+#include "data/amazon_format.h"
+#include "data/csv_reader.h"
+#include "data/movielens_sample.h"
+#include "data/synthetic.h"
+
+namespace dien::cli {
+
+void DataFlags::add(CLI::App& app, bool training) {
+  const char* g = "Data";
+  app.add_option("--data", data, training ? "training samples (default: generated synthetic data)" : "samples")
+      ->check(CLI::ExistingFile)
+      ->group(g);
+  if (!training) return;
+  app.add_option("--val", val, "validation samples in the same format (default: --validation-split)")
+      ->check(CLI::ExistingFile)
+      ->group(g);
+  app.add_option("--format", format,
+                 "auto, synthetic, amazon (DIEN reference format), movielens (DeepCTR tutorial TSV) or csv "
+                 "(with --spec); auto: synthetic without --data, csv with --spec, else amazon")
+      ->check(CLI::IsMember({"auto", "synthetic", "amazon", "movielens", "csv"}))
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--spec", spec, "csv: JSON column spec (docs/data.md)")->check(CLI::ExistingFile)->group(g);
+  app.add_option("--validation-split", validation_split,
+                 "without --val: the last fraction of the rows validates (DeepCTR/Keras semantics)")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--maxlen", maxlen, "history length kept, most recent (default: amazon 100, others 50)")
+      ->check(CLI::NonNegativeNumber)
+      ->group(g);
+  app.add_option("--embedding-dim", embedding_dim, "embedding size of every table")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--negative-mode", negative_mode, "aux-loss negatives: uniform or frequency")
+      ->check(CLI::IsMember({"uniform", "frequency"}))
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--data-seed", data_seed, "seed of the synthetic data and of the sampled negatives")
+      ->capture_default_str()
+      ->group(g);
+  app.add_option("--exclude", exclude, "features the model leaves out, e.g. user_id when test users are unseen")
+      ->group(g);
+  const char* s = "Synthetic data (without --data)";
+  app.add_option("--users", users, "users")->check(CLI::PositiveNumber)->capture_default_str()->group(s);
+  app.add_option("--items", items, "items")->check(CLI::PositiveNumber)->capture_default_str()->group(s);
+  app.add_option("--categories", categories, "categories")->check(CLI::PositiveNumber)->capture_default_str()->group(s);
+  app.add_option("--samples-per-user", samples_per_user, "samples per user")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->group(s);
+}
+
+namespace {
+
+std::string resolve_format(const DataFlags& f) {
+  if (f.format != "auto") return f.format;
+  if (f.data.empty()) return "synthetic";
+  if (!f.spec.empty()) return "csv";
+  return "amazon";
+}
+
+data::SyntheticOptions synthetic_options(const nlohmann::json& s) {
+  data::SyntheticOptions o;
+  o.users = s.at("users").get<int64_t>();
+  o.items = s.at("items").get<int64_t>();
+  o.categories = s.at("categories").get<int64_t>();
+  o.maxlen = s.at("maxlen").get<int64_t>();
+  o.samples_per_user = s.at("samples_per_user").get<int64_t>();
+  o.embedding_dim = s.at("embedding_dim").get<int64_t>();
+  o.negatives = s.at("negatives").get<bool>();
+  o.seed = s.at("seed").get<uint64_t>();
+  return o;
+}
+
+// Vocabularies that map the synthetic ids written by `dien gen-data` ("1".."n") to themselves.
+data::AmazonVocabularies identity_vocabularies(const data::SyntheticOptions& o,
+                                               const std::vector<int64_t>& item_category) {
+  auto range = [](int64_t n, const std::string& name) {
+    std::vector<std::string> v(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = std::to_string(i + 1);
+    data::Vocabulary voc(v);
+    voc.name = name;
+    return voc;
+  };
+  data::AmazonVocabularies a;
+  a.user = range(o.users, "user_id");
+  a.item = range(o.items, "item_id");
+  a.category = range(o.categories, "cate_id");
+  a.item_category = item_category;
+  a.item_count.assign(item_category.size(), 1);
+  return a;
+}
+
+std::pair<data::Dataset, data::Dataset> split_last(const data::Dataset& all, double fraction) {
+  const int64_t n = all.rows();
+  const int64_t n_val = static_cast<int64_t>(static_cast<double>(n) * fraction);
+  std::vector<int64_t> tr(static_cast<size_t>(n - n_val)), va(static_cast<size_t>(n_val));
+  std::iota(tr.begin(), tr.end(), 0);
+  std::iota(va.begin(), va.end(), n - n_val);
+  return {all.subset(tr), all.subset(va)};
+}
+
+data::NegativeMode neg_mode(const nlohmann::json& slot) {
+  return data::negative_mode_from_string(slot.value("negative_mode", std::string("uniform")));
+}
+
+data::Dataset read_file(const nlohmann::json& slot, const std::string& path, nlohmann::json* vocab_out,
+                        const std::string& oov, bool negatives) {
+  const std::string format = slot.at("format").get<std::string>();
+  const data::OovPolicy policy = data::oov_policy_from_string(oov);
+  if (format == "amazon") {
+    data::AmazonVocabularies voc = slot.contains("vocabularies")
+                                       ? data::AmazonVocabularies::from_json(slot["vocabularies"], "checkpoint")
+                                       : data::AmazonVocabularies::build(path);
+    voc.set_policy(policy);
+    data::AmazonOptions o;
+    o.maxlen = slot.at("maxlen").get<int64_t>();
+    o.embedding_dim = slot.at("embedding_dim").get<int64_t>();
+    o.negatives = negatives;
+    o.negative_mode = neg_mode(slot);
+    o.seed = slot.at("seed").get<uint64_t>();
+    data::LoadedData d = data::load_amazon(path, voc, o);
+    const int64_t oovs = voc.user.oov_count() + voc.item.oov_count() + voc.category.oov_count();
+    if (oovs > 0)
+      std::fprintf(stderr, "dien: %s: %lld values outside the training vocabularies (users %lld, items %lld, "
+                   "categories %lld) mapped to the unknown id\n",
+                   path.c_str(), static_cast<long long>(oovs), static_cast<long long>(voc.user.oov_count()),
+                   static_cast<long long>(voc.item.oov_count()), static_cast<long long>(voc.category.oov_count()));
+    if (vocab_out) *vocab_out = voc.to_json();
+    return std::move(d.dataset);
+  }
+  if (format == "movielens") {
+    data::MovieSampleVocabularies voc = slot.contains("vocabularies")
+                                            ? data::MovieSampleVocabularies::from_json(slot["vocabularies"], "checkpoint")
+                                            : data::MovieSampleVocabularies::build(path);
+    voc.set_policy(policy);
+    data::MovieSampleOptions o;
+    o.maxlen = slot.at("maxlen").get<int64_t>();
+    o.embedding_dim = slot.at("embedding_dim").get<int64_t>();
+    o.negatives = negatives;
+    o.seed = slot.at("seed").get<uint64_t>();
+    data::LoadedData d = data::load_movie_sample(path, voc, o);
+    if (vocab_out) *vocab_out = voc.to_json();
+    return std::move(d.dataset);
+  }
+  if (format == "csv") {
+    data::CsvSpec spec = data::CsvSpec::from_json(slot.at("spec"));
+    spec.oov = policy;
+    data::CsvVocabularies voc = slot.contains("vocabularies")
+                                    ? data::csv_vocabularies_from_json(slot["vocabularies"])
+                                    : data::build_csv_vocabularies(path, spec);
+    for (auto& [k, v] : voc) v.set_policy(policy);
+    data::LoadedData d = data::load_csv(path, spec, voc);
+    if (vocab_out) *vocab_out = data::csv_vocabularies_to_json(voc);
+    return std::move(d.dataset);
+  }
+  fail("dien", "unknown data format '", format, "' in the checkpoint");
+}
+
+}  // namespace
+
+TrainingData load_training_data(const DataFlags& f, bool negatives) {
+  TrainingData t;
+  const std::string format = resolve_format(f);
+  if (format == "synthetic") {
+    if (!f.data.empty()) fail("dien", "--format synthetic takes no --data");
+    data::SyntheticOptions o;
+    o.users = f.users;
+    o.items = f.items;
+    o.categories = f.categories;
+    o.samples_per_user = f.samples_per_user;
+    o.maxlen = f.maxlen > 0 ? f.maxlen : 50;
+    o.embedding_dim = f.embedding_dim;
+    o.negatives = negatives;
+    o.seed = f.data_seed;
+    o.validate();
+    data::SyntheticData d = data::make_synthetic(o);
+    auto [tr, va] = split_last(d.dataset, f.validation_split);
+    t.train = std::move(tr);
+    t.val = std::move(va);
+    nlohmann::json syn{{"users", o.users},       {"items", o.items},
+                       {"categories", o.categories}, {"maxlen", o.maxlen},
+                       {"samples_per_user", o.samples_per_user}, {"embedding_dim", o.embedding_dim},
+                       {"negatives", o.negatives}, {"seed", o.seed}};
+    t.slot = {{"format", "amazon"},
+              {"maxlen", o.maxlen},
+              {"embedding_dim", o.embedding_dim},
+              {"seed", f.data_seed},
+              {"negative_mode", f.negative_mode},
+              {"vocabularies", identity_vocabularies(o, d.item_category).to_json()},
+              {"synthetic", syn},
+              {"validation_split", f.validation_split}};
+    t.description = "synthetic data (" + std::to_string(o.users) + " users, " + std::to_string(o.items) +
+                    " items, " + std::to_string(o.categories) + " categories, seed " + std::to_string(o.seed) + ")";
+  } else {
+    if (f.data.empty()) fail("dien", "--format ", format, " needs --data FILE");
+    nlohmann::json slot{{"format", format},
+                        {"maxlen", f.maxlen > 0 ? f.maxlen : (format == "amazon" ? 100 : 50)},
+                        {"embedding_dim", f.embedding_dim},
+                        {"seed", f.data_seed},
+                        {"negative_mode", f.negative_mode}};
+    if (format == "csv") {
+      if (f.spec.empty()) fail("dien", "--format csv needs --spec SPEC.json");
+      std::ifstream in(f.spec);
+      try {
+        slot["spec"] = nlohmann::json::parse(in);
+      } catch (const nlohmann::json::exception& e) {
+        fail("dien", "--spec ", f.spec, ": not valid JSON: ", e.what());
+      }
+    }
+    nlohmann::json voc;
+    data::Dataset all = read_file(slot, f.data, &voc, "error", negatives);
+    slot["vocabularies"] = voc;
+    if (!f.val.empty()) {
+      t.train = std::move(all);
+      t.val = read_file(slot, f.val, nullptr, "bucket", negatives);
+    } else {
+      auto [tr, va] = split_last(all, f.validation_split);
+      t.train = std::move(tr);
+      t.val = std::move(va);
+    }
+    slot["validation_split"] = f.val.empty() ? f.validation_split : 0.0;
+    t.slot = slot;
+    t.description = format + " data from " + f.data;
+  }
+  t.slot["excluded_features"] = f.exclude;
+  return t;
+}
+
+data::Dataset load_like_training(const nlohmann::json& slot, const std::string& path, const std::string& oov,
+                                 bool negatives) {
+  return read_file(slot, path, nullptr, oov, negatives);
+}
+
+data::Dataset synthetic_validation(const nlohmann::json& slot) {
+  if (!slot.contains("synthetic"))
+    fail("dien", "this model was not trained on synthetic data: give the samples with --data FILE");
+  data::SyntheticData d = data::make_synthetic(synthetic_options(slot["synthetic"]));
+  return split_last(d.dataset, slot.value("validation_split", 0.2)).second;
+}
+
+FeatureConfig model_features(const FeatureConfig& data_features, const ModelOptions& options,
+                             const std::vector<std::string>& exclude) {
+  const bool keep_neg = options.kind == "dien" && options.use_negsampling;
+  auto excluded = [&](const std::string& name) {
+    for (const auto& e : exclude)
+      if (name == e || name == "hist_" + e || name == "neg_hist_" + e) return true;
+    return !keep_neg && name.rfind("neg_hist_", 0) == 0;
+  };
+  for (const auto& e : exclude)
+    if (!data_features.find(e)) data_features.at(e);  // throws, naming the features
+  FeatureConfig fc;
+  for (const auto& f : data_features.features)
+    if (!excluded(f.name)) fc.features.push_back(f);
+  for (const auto& h : data_features.history_features)
+    if (!excluded(h)) fc.history_features.push_back(h);
+  fc.group = excluded(data_features.group) ? "" : data_features.group;
+  if (keep_neg && !fc.has_negatives())
+    fail("dien", "DIEN with negative sampling needs neg_hist_* features; this data has none (use --negsampling false)");
+  fc.validate();
+  return fc;
+}
+
+}  // namespace dien::cli
