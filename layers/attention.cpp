@@ -51,7 +51,11 @@ AttentionSequencePooling::AttentionSequencePooling(int64_t embedding_dim, const 
 
 Tensor AttentionSequencePooling::weights(const Tensor& query, const Tensor& keys, const Tensor& lengths, bool training,
                                          bool fused) const {
-  Tensor scores = local_att_->forward(query, keys, training);
+  // Keys at padded steps are zeroed first: their scores are masked anyway, but in training mode a
+  // Dice (or batch norm) inside the attention net takes batch statistics over every step, and
+  // padded embeddings must not reach them (DeepCTR-Torch lets them in; in eval nothing differs).
+  Tensor mask = sequence_mask(lengths, keys.size(1), keys.dtype()).to(keys.device());
+  Tensor scores = local_att_->forward(query, keys * unsqueeze(mask, 2), training);
   return fused ? attention_weights(scores, lengths, normalize_) : attention_weights_unfused(scores, lengths, normalize_);
 }
 
