@@ -7,8 +7,10 @@
 // AttentionSequencePooling (DeepCTR-Torch's AttentionSequencePoolingLayer, child "local_att"):
 // weights = attention_weights(scores, lengths, weight_normalization) (masked softmax over the
 // valid steps, or the raw scores with padded steps zeroed); return_score gives the weights
-// [B, T], else the weighted sum of the keys [B, E]. A length-0 row gives zeros (DeepCTR-Torch's
-// softmax over all -2^32 paddings would give uniform weights instead).
+// [B, T], else the weighted sum of the keys [B, E]. Keys at padded steps are zeroed before the
+// local activation unit, so that in training mode a Dice's batch statistics never see a padded
+// embedding (DeepCTR-Torch's do; eval outputs are the same). A length-0 row gives zeros
+// (DeepCTR-Torch's softmax over all -2^32 paddings would give uniform weights instead).
 // BilinearAttention (DIEN paper Eq. 8): a_t = softmax_t(h_t . W e), W [H, E_query] "weight".
 #pragma once
 #include <cstdint>

@@ -71,6 +71,22 @@ TEST_CASE("DeepCTR-Torch parity: DIEN AGRU (Dice attention)", "[models][parity]"
 TEST_CASE("DeepCTR-Torch parity: DIEN AUGRU (paper form, PReLU DNN)", "[models][parity]") {
   check_fixture("deepctr_dien_augru", true);
 }
+TEST_CASE("DeepCTR-Torch parity: the authors' AUGRU form is not DeepCTR-Torch's", "[models][parity]") {
+  SafetensorsFile f = load_safetensors(std::string(DIEN_FIXTURE_DIR) + "/deepctr_dien_augru.safetensors");
+  ModelOptions opt = ModelOptions::from_json(nlohmann::json::parse(f.metadata.at("options")));
+  opt.augru_form = "reference";
+  auto model = make_model(opt, fixture_features(true));
+  std::map<std::string, Tensor> state;
+  data::Batch batch;
+  for (const auto& [k, t] : f.tensors) {
+    if (k.rfind("state.", 0) == 0) state[k.substr(6)] = t;
+    if (k.rfind("x.", 0) == 0 && k != "x.y") batch.x[k.substr(2)] = t;
+  }
+  batch.y = f.tensors.at("x.y");
+  model->load_state_dict(state);
+  REQUIRE_FALSE(dien::test::all_close(model->predict(batch), f.tensors.at("y_pred"), 1e-3, 1e-3).ok);
+}
+
 TEST_CASE("DeepCTR-Torch parity: DIN (Dice attention, mean-pooled varlen)", "[models][parity]") {
   check_fixture("deepctr_din", false);
 }
