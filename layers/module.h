@@ -68,7 +68,8 @@ class Module {
 
   // Moves every parameter and buffer to `device` in place: each registered tensor's storage is
   // replaced by that of its copy on `device`, so every handle to it (layers keep their own) follows.
-  // Accumulated gradients are dropped. Not while a graph that saved these tensors is alive.
+  // Accumulated gradients are dropped. Not while a graph that saved these tensors is alive; build
+  // optimizers after the move (their state tensors do not follow).
   void to(Device device);
 
   // Parameters and buffers by dotted name; tensors share memory with the module.
