@@ -82,6 +82,21 @@ void Module::zero_grad() {
   for (auto& [n, t] : named_parameters()) t.zero_grad();
 }
 
+void Module::to(Device device) {
+  NamedParameters p, b;
+  collect("", p, b);
+  p.insert(p.end(), b.begin(), b.end());
+  NoGradGuard no_grad;
+  for (auto& [n, t] : p) {
+    t.zero_grad();
+    if (t.device() == device) continue;
+    Tensor moved = t.detach().to(device);
+    TensorImpl* dst = t.impl();
+    dst->storage = moved.impl()->storage;
+    dst->offset_bytes = moved.impl()->offset_bytes;
+  }
+}
+
 std::map<std::string, Tensor> Module::state_dict() const {
   NamedParameters p, b;
   collect("", p, b);

@@ -66,6 +66,12 @@ class Module {
   // Drops the gradient of every parameter.
   void zero_grad();
 
+  // Moves every parameter and buffer to `device` in place: each registered tensor's storage is
+  // replaced by that of its copy on `device`, so every handle to it (layers keep their own) follows.
+  // Accumulated gradients are dropped. Not while a graph that saved these tensors is alive; build
+  // optimizers after the move (their state tensors do not follow).
+  void to(Device device);
+
   // Parameters and buffers by dotted name; tensors share memory with the module.
   std::map<std::string, Tensor> state_dict() const;
   // Copies values into the existing tensors (casting dtype and moving device as needed).

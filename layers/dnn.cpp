@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+#include "layers/dnn.h"
+
+#include "autograd/functions.h"
+
+namespace dien {
+
+DNN::DNN(int64_t inputs_dim, const std::vector<int64_t>& hidden_units, const std::string& activation, double l2_reg,
+         double dropout_rate, bool use_bn, init::Initializer& init, int dice_dim)
+    : in_(inputs_dim), hidden_(hidden_units), l2_(l2_reg), dropout_(dropout_rate), use_bn_(use_bn) {
+  if (inputs_dim <= 0) fail("DNN", "inputs_dim must be positive, got ", inputs_dim);
+  if (hidden_units.empty()) fail("DNN", "hidden_units is empty");
+  for (size_t i = 0; i < hidden_units.size(); ++i)
+    if (hidden_units[i] <= 0) fail("DNN", "hidden_units[", i, "] must be positive, got ", hidden_units[i]);
+  if (!(dropout_rate >= 0 && dropout_rate < 1)) fail("DNN", "dropout_rate must lie in [0, 1), got ", dropout_rate);
+  if (!(l2_reg >= 0)) fail("DNN", "l2_reg must be >= 0, got ", l2_reg);
+  const ActKind act = parse_activation(activation, "DNN");
+  dropout_gen_.manual_seed(init.gen().next_u64());
+
+  linears_ = register_module("linears", std::make_shared<ModuleList<Linear>>());
+  if (use_bn) bn_ = register_module("bn", std::make_shared<ModuleList<BatchNorm1d>>());
+  acts_ = register_module("activation_layers", std::make_shared<ModuleList<Activation>>());
+  int64_t prev = inputs_dim;
+  for (int64_t h : hidden_units) {
+    auto lin = linears_->push_back(std::make_shared<Linear>(prev, h, true, init.gen(), init.dtype()));
+    init::assign(lin->weight(), init.dense_weight(h, prev));
+    init::assign(lin->bias(), init.dense_bias(h, prev));
+    if (use_bn) bn_->push_back(std::make_shared<BatchNorm1d>(h, 1e-5, 0.1, init.dtype()));
+    acts_->push_back(std::make_shared<Activation>(act, h, dice_dim, init.dtype()));
+    prev = h;
+  }
+}
+
+Tensor DNN::forward(const Tensor& x, bool training) const {
+  if (!x.defined() || (x.ndim() != 2 && x.ndim() != 3) || x.size(-1) != in_)
+    fail("DNN", "expected x [N, ", in_, "] or [B, T, ", in_, "], got ",
+         x.defined() ? x.describe() : std::string("undefined"));
+  Tensor h = x;
+  for (size_t i = 0; i < linears_->size(); ++i) {
+    h = (*linears_)[i]->forward(h);
+    if (use_bn_) h = (*bn_)[i]->forward(h, training);
+    h = (*acts_)[i]->forward(h, training);
+    if (training && dropout_ > 0) h = dropout(h, dropout_, true, dropout_gen_);
+  }
+  return h;
+}
+
+Tensor DNN::l2_loss() const {
+  Tensor total;
+  for (const auto& lin : *linears_) {
+    Tensor s = sum(lin->weight() * lin->weight());
+    total = total.defined() ? total + s : s;
+  }
+  return total * l2_;
+}
+
+}  // namespace dien

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+#include "layers/interest_extractor.h"
+
+namespace dien {
+
+InterestExtractor::InterestExtractor(int64_t input_size, bool use_neg, init::Initializer& init)
+    : dim_(input_size), use_neg_(use_neg) {
+  gru_ = register_module("gru", std::make_shared<GruParams>(input_size, input_size, "_l0", false, init));
+  if (use_neg)
+    aux_ = register_module("auxiliary_net", std::make_shared<DNN>(2 * input_size, std::vector<int64_t>{100, 50, 1},
+                                                                  "sigmoid", 0.0, 0.0, false, init));
+}
+
+ExtractorOutput InterestExtractor::forward(const Tensor& keys, const Tensor& lengths, const Tensor& neg_keys,
+                                           bool training, bool fused, GateLayout layout) const {
+  if (!keys.defined() || keys.ndim() != 3 || keys.size(2) != dim_)
+    fail("InterestExtractor", "expected keys [B, T, ", dim_, "], got ", keys.defined() ? keys.describe() : "undefined");
+  ExtractorOutput out;
+  out.states = gru_->scan(RnnCell::Gru, keys, lengths, Tensor(), layout, fused).states;
+  if (!use_neg_ || !neg_keys.defined()) return out;
+  if (neg_keys.shape() != keys.shape())
+    fail("InterestExtractor", "neg_keys ", neg_keys.describe(), " must have the shape of keys ", keys.describe());
+  const int64_t B = keys.size(0), T = keys.size(1);
+  if (T < 2) {  // no (h_t, e_{t+1}) pair exists
+    out.aux_loss = dien::zeros(Shape{}, keys.dtype(), keys.device());
+    return out;
+  }
+  Tensor h = slice(out.states, 1, 0, T - 1);
+  Tensor pos_in = concat({h, slice(keys, 1, 1, T)}, 2);      // [B, T-1, 2E]
+  Tensor neg_in = concat({h, slice(neg_keys, 1, 1, T)}, 2);
+  Tensor p_pos = reshape(aux_->forward(pos_in, training), {B, T - 1});
+  Tensor p_neg = reshape(aux_->forward(neg_in, training), {B, T - 1});
+  out.aux_loss = fused ? aux_bce(p_pos, p_neg, lengths) : aux_bce_unfused(p_pos, p_neg, lengths);
+  return out;
+}
+
+}  // namespace dien

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+// The base model (embedding + pooling + MLP), the "Embedding & MLP" baseline of the DIN/DIEN
+// papers: dnn input = [every sparse feature's embedding, each history sequence hist_<f> summed
+// over its valid steps (masked sum pooling), each other varlen feature (not hist_/neg_hist_)
+// pooled by its combiner, dense values] -> "dnn" -> "dnn_linear" (no bias) -> + "out.bias".
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/dnn.h"
+#include "layers/embedding.h"
+#include "models/ctr_model.h"
+#include "models/dien.h"
+
+namespace dien {
+
+class BaseCtrModel : public CtrModel {
+ public:
+  BaseCtrModel(ModelOptions options, FeatureConfig features);
+  ForwardResult forward(const data::Batch& batch) override;
+  Tensor regularization_loss(const data::Batch& batch) const override;
+  Tensor predict(const data::Batch& batch) const override;
+  ForwardResult run(const data::Batch& batch, bool training) const;
+
+ private:
+  std::vector<std::string> hist_, sparse_, other_varlen_;
+  std::shared_ptr<EmbeddingDict> embedding_dict_;
+  std::shared_ptr<OutBias> out_;
+  std::shared_ptr<DNN> dnn_;
+  std::shared_ptr<Linear> dnn_linear_;
+};
+
+}  // namespace dien
