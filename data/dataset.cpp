@@ -70,18 +70,34 @@ Batch Dataset::gather(const std::vector<int64_t>& order, int64_t begin, int64_t 
   for (int64_t i = begin; i < end; ++i)
     if (order[i] < 0 || order[i] >= total)
       fail("dataset.gather", "row ", order[i], " at position ", i, " outside [0, ", total, ")");
+  // Varlen columns keep only the steps some row of the batch uses (at least one): padding
+  // never changes a model's output, and short histories then cost little.
+  std::map<std::string, int64_t> longest;
+  for (const auto& [name, c] : columns) {
+    const FeatureSpec* f = features.find(name);
+    if (!f || f->kind != FeatureKind::VarLenSparse) continue;
+    auto [it, fresh] = longest.try_emplace(f->length_name, 1);
+    if (!fresh) continue;
+    const Column& lc = columns.at(f->length_name);
+    for (int64_t i = begin; i < end; ++i) it->second = std::max(it->second, lc.ids[order[i]]);
+  }
   Batch b;
   for (const auto& [name, c] : columns) {
     const int64_t w = c.width;
+    int64_t keep = w;
+    if (c.kind == FeatureKind::VarLenSparse) {
+      const FeatureSpec* f = features.find(name);
+      if (f) keep = std::min(w, longest.at(f->length_name));
+    }
     const bool wide = c.kind == FeatureKind::Dense || c.kind == FeatureKind::VarLenSparse;
-    Shape shape = wide ? Shape{n, w} : Shape{n};
+    Shape shape = wide ? Shape{n, keep} : Shape{n};
     if (c.kind == FeatureKind::Dense) {
       std::vector<float> v(static_cast<size_t>(n * w));
       for (int64_t i = 0; i < n; ++i) std::copy_n(&c.values[order[begin + i] * w], w, &v[i * w]);
       b.x[name] = from_vector<float>(v, shape, device);
     } else {
-      std::vector<int64_t> v(static_cast<size_t>(n * w));
-      for (int64_t i = 0; i < n; ++i) std::copy_n(&c.ids[order[begin + i] * w], w, &v[i * w]);
+      std::vector<int64_t> v(static_cast<size_t>(n * keep));
+      for (int64_t i = 0; i < n; ++i) std::copy_n(&c.ids[order[begin + i] * w], keep, &v[i * keep]);
       b.x[name] = from_vector<int64_t>(v, shape, device);
     }
   }

@@ -62,7 +62,8 @@ class Dataset {
   // Throws dien::Error naming the column when a column's size disagrees with rows().
   void check_consistent() const;
 
-  // Rows order[begin..end) as a batch on `device`.
+  // Rows order[begin..end) as a batch on `device`. Varlen columns are cut to the longest length
+  // among these rows (at least 1 step): [B, min(maxlen, longest)].
   Batch gather(const std::vector<int64_t>& order, int64_t begin, int64_t end, Device device = Device::cpu()) const;
   Batch all(Device device = Device::cpu()) const;
   Dataset subset(const std::vector<int64_t>& rows) const;

@@ -2,6 +2,7 @@
 #include "data/synthetic.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <cmath>
 
 #include "core/error.h"
@@ -77,6 +78,9 @@ void SyntheticOptions::validate() const {
              click_spread, ", ", interest_width);
   DIEN_CHECK(background_rate >= 0 && background_rate <= 1, op, "background_rate must be in [0, 1], got ",
              background_rate);
+  DIEN_CHECK(target_repeat >= 0 && target_repeat <= 1 && std::isfinite(w_repeat), op,
+             "target_repeat must be in [0, 1] and w_repeat finite, got ", target_repeat, ", ", w_repeat);
+  DIEN_CHECK(background_categories >= 0, op, "background_categories must be >= 0, got ", background_categories);
   DIEN_CHECK(target_current >= 0 && target_history >= 0 && target_current + target_history <= 1, op,
              "target_current and target_history must be >= 0 with a sum <= 1, got ", target_current, ", ",
              target_history);
@@ -85,6 +89,57 @@ void SyntheticOptions::validate() const {
              op, "noise must be >= 0 and the weights finite");
   // A user's negatives exclude its clicks: leave room for them.
   DIEN_CHECK(items > maxlen + 31 + 1, op, "items (", items, ") must exceed the longest walk (maxlen + 31)");
+}
+
+// Every option by name: JSON round trip and the command line's --synthetic key=value.
+#define DIEN_SYNTHETIC_FIELDS(X)                                                                        \
+  X(users) X(items) X(categories) X(maxlen) X(samples_per_user) X(embedding_dim) X(short_user_fraction) \
+  X(drift_min) X(drift_max) X(click_spread) X(background_rate) X(background_categories)                 \
+  X(interest_width) X(bias) X(w_current) X(w_background) X(w_quality) X(noise) X(target_current)      \
+  X(target_history) X(target_repeat) X(w_repeat) X(negatives) X(seed)
+
+nlohmann::json SyntheticOptions::to_json() const {
+  nlohmann::json j;
+#define X(f) j[#f] = f;
+  DIEN_SYNTHETIC_FIELDS(X)
+#undef X
+  return j;
+}
+
+SyntheticOptions SyntheticOptions::from_json(const nlohmann::json& j) {
+  SyntheticOptions o;
+  if (!j.is_object()) fail("synthetic", "options: expected a JSON object, got ", j.dump());
+  for (auto it = j.begin(); it != j.end(); ++it) o.set(it.key(), it.value().dump());
+  o.validate();
+  return o;
+}
+
+void SyntheticOptions::set(const std::string& key, const std::string& value) {
+  nlohmann::json v;
+  try {
+    v = nlohmann::json::parse(value);
+  } catch (const nlohmann::json::exception&) {
+    fail("synthetic", "option ", key, ": '", value, "' is not a number or true/false");
+  }
+  bool found = false;
+#define X(f)                                                                         \
+  if (key == #f) {                                                                   \
+    try {                                                                            \
+      f = v.get<decltype(f)>();                                                      \
+    } catch (const nlohmann::json::exception&) {                                     \
+      fail("synthetic", "option ", key, ": '", value, "' has the wrong type");      \
+    }                                                                                \
+    found = true;                                                                    \
+  }
+  DIEN_SYNTHETIC_FIELDS(X)
+#undef X
+  if (!found) {
+    std::string known;
+#define X(f) known += std::string(known.empty() ? "" : ", ") + #f;
+    DIEN_SYNTHETIC_FIELDS(X)
+#undef X
+    fail("synthetic", "unknown option '", key, "' (options: ", known, ")");
+  }
 }
 
 FeatureConfig synthetic_features(const SyntheticOptions& o) {
@@ -128,8 +183,14 @@ SyntheticData make_synthetic(const SyntheticOptions& o) {
     const int64_t T = short_user ? static_cast<int64_t>(g.randint(6)) : 15 + static_cast<int64_t>(g.randint(static_cast<uint64_t>(L + 16)));
     const double dir = g.uniform01() < 0.5 ? -1.0 : 1.0;
     const double speed = o.drift_min + (o.drift_max - o.drift_min) * g.uniform01();
-    const int64_t bg1 = static_cast<int64_t>(g.randint(static_cast<uint64_t>(C)));
-    const int64_t bg2 = wrap(bg1 + 1 + static_cast<int64_t>(g.randint(static_cast<uint64_t>(C - 1))), C);
+    // K distinct background categories (partial Fisher-Yates over the categories).
+    std::vector<int64_t> bg(static_cast<size_t>(C));
+    for (int64_t c = 0; c < C; ++c) bg[static_cast<size_t>(c)] = c;
+    const int64_t K = std::min(o.background_categories, C);
+    for (int64_t k = 0; k < K; ++k)
+      std::swap(bg[static_cast<size_t>(k)], bg[static_cast<size_t>(k + static_cast<int64_t>(g.randint(static_cast<uint64_t>(C - k))))]);
+    bg.resize(static_cast<size_t>(K));
+    auto in_background = [&](int64_t c) { return std::find(bg.begin(), bg.end(), c) != bg.end(); };
     pos.assign(static_cast<size_t>(T + 1), 0.0);
     pos[0] = g.uniform01() * static_cast<double>(C);
     for (int64_t s = 0; s < T; ++s) pos[static_cast<size_t>(s + 1)] = pos[static_cast<size_t>(s)] + dir * speed * (0.5 + g.uniform01());
@@ -137,8 +198,8 @@ SyntheticData make_synthetic(const SyntheticOptions& o) {
     click_cats.clear();
     for (int64_t s = 0; s < T; ++s) {
       int64_t c;
-      if (g.uniform01() < o.background_rate) {
-        c = g.uniform01() < 0.5 ? bg1 : bg2;
+      if (K > 0 && g.uniform01() < o.background_rate) {
+        c = bg[static_cast<size_t>(g.randint(static_cast<uint64_t>(K)))];
       } else {
         c = wrap(static_cast<int64_t>(std::lround(pos[static_cast<size_t>(s)] + o.click_spread * normal(g))), C);
       }
@@ -153,18 +214,27 @@ SyntheticData make_synthetic(const SyntheticOptions& o) {
       const double now = pos[static_cast<size_t>(t)];
       int64_t target_cat;
       const double r = g.uniform01();
-      if (r < o.target_current) {
+      int64_t repeat_item = -1;
+      if (len > 0 && g.uniform01() < o.target_repeat)
+        repeat_item = clicks[static_cast<size_t>(begin + static_cast<int64_t>(g.randint(static_cast<uint64_t>(len))))];
+      if (repeat_item >= 0) {
+        target_cat = cat.category[static_cast<size_t>(repeat_item)];
+      } else if (r < o.target_current) {
         target_cat = wrap(static_cast<int64_t>(std::lround(now + o.click_spread * normal(g))), C);
       } else if (r < o.target_current + o.target_history && t > 0) {
         target_cat = click_cats[static_cast<size_t>(begin + static_cast<int64_t>(g.randint(static_cast<uint64_t>(len))))];
       } else {
         target_cat = -1;
       }
-      const int64_t item = target_cat >= 0 ? cat.draw_in(target_cat, g) : static_cast<int64_t>(g.randint(static_cast<uint64_t>(o.items)));
+      const int64_t item = repeat_item >= 0  ? repeat_item
+                           : target_cat >= 0 ? cat.draw_in(target_cat, g)
+                                             : static_cast<int64_t>(g.randint(static_cast<uint64_t>(o.items)));
+      bool seen = false;  // the exact item is in the visible history (a re-consumption)
+      for (int64_t s = begin; s < t && !seen; ++s) seen = clicks[static_cast<size_t>(s)] == item;
       target_cat = cat.category[static_cast<size_t>(item)];
       const double d = ring_distance(target_cat, now, C);
       const double logit = o.bias + o.w_current * std::exp(-d * d / (2 * o.interest_width * o.interest_width)) +
-                           o.w_background * ((target_cat == bg1 || target_cat == bg2) ? 1.0 : 0.0) +
+                           o.w_background * (in_background(target_cat) ? 1.0 : 0.0) + o.w_repeat * (seen ? 1.0 : 0.0) +
                            o.w_quality * cat.quality[static_cast<size_t>(item)] + o.noise * normal(g);
       const double p = 1.0 / (1.0 + std::exp(-logit));
       const float label = g.uniform01() < p ? 1.0f : 0.0f;

@@ -22,7 +22,10 @@
 // cate_id}; group user_id. Ids: user u -> u+1, item i -> i+1, category c -> c+1 (0 = padding).
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "data/dataset.h"
 #include "models/features.h"
@@ -40,7 +43,8 @@ struct SyntheticOptions {
   double drift_min = 0.15;       // ring positions per click, per user uniform in [min, max]
   double drift_max = 0.6;
   double click_spread = 0.7;     // std of a click's category around the current position
-  double background_rate = 0.3;  // share of clicks on the user's 2 fixed background categories
+  double background_rate = 0.3;  // share of clicks on the user's fixed background categories
+  int64_t background_categories = 4;  // how many (distinct, drawn per user)
   double interest_width = 1.0;   // width of the relevance kernel around the current position
   // label logit = bias + w_current * kernel(target, now) + w_background * [target in background]
   //             + w_quality * quality(target) + noise * N(0, 1)
@@ -53,9 +57,17 @@ struct SyntheticOptions {
   // interest) / uniform over items
   double target_current = 0.35;
   double target_history = 0.4;
+  // re-consumption: a share of the candidates is an exact item of the visible history, and a
+  // seen item gets w_repeat on the logit (attention to the target finds it, sum pooling hardly)
+  double target_repeat = 0.15;
+  double w_repeat = 2.0;
   bool negatives = true;  // neg_hist_* for the auxiliary loss
   uint64_t seed = 2024;
   void validate() const;  // throws dien::Error naming the bad option
+  nlohmann::json to_json() const;  // every option by name
+  static SyntheticOptions from_json(const nlohmann::json& j);  // missing keys keep their defaults
+  // Sets option `key` from text ("0.5", "12", "true"); throws naming unknown keys and bad values.
+  void set(const std::string& key, const std::string& value);
 };
 
 struct SyntheticData {

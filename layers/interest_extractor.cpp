@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "layers/interest_extractor.h"
 
+#include <vector>
+
 namespace dien {
 
 InterestExtractor::InterestExtractor(int64_t input_size, bool use_neg, init::Initializer& init)
@@ -28,9 +30,31 @@ ExtractorOutput InterestExtractor::forward(const Tensor& keys, const Tensor& len
   Tensor h = slice(out.states, 1, 0, T - 1);
   Tensor pos_in = concat({h, slice(keys, 1, 1, T)}, 2);      // [B, T-1, 2E]
   Tensor neg_in = concat({h, slice(neg_keys, 1, 1, T)}, 2);
-  Tensor p_pos = reshape(aux_->forward(pos_in, training), {B, T - 1});
-  Tensor p_neg = reshape(aux_->forward(neg_in, training), {B, T - 1});
-  out.aux_loss = fused ? aux_bce(p_pos, p_neg, lengths) : aux_bce_unfused(p_pos, p_neg, lengths);
+  if (!fused) {  // DeepCTR-Torch's composition: the aux net over every pair, padding masked after
+    Tensor p_pos = reshape(aux_->forward(pos_in, training), {B, T - 1});
+    Tensor p_neg = reshape(aux_->forward(neg_in, training), {B, T - 1});
+    out.aux_loss = aux_bce_unfused(p_pos, p_neg, lengths);
+    return out;
+  }
+  // Fused: the aux net runs on the valid pairs only (t < len - 1; on the synthetic data about 60%
+  // of the padded grid), positives and negatives in one pass. Rows are picked with the
+  // differentiable row gather embedding(matrix, rows); the n pairs then form one row of aux_bce,
+  // whose mean over its 2n terms is the loss of the unfused path.
+  std::vector<int64_t> len = lengths.to(Device::cpu()).to(DType::I64).to_vector<int64_t>();
+  std::vector<int64_t> rows;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t + 1 < len[static_cast<size_t>(b)]; ++t) rows.push_back(b * (T - 1) + t);
+  const int64_t n = static_cast<int64_t>(rows.size());
+  if (n == 0) {
+    out.aux_loss = dien::zeros(Shape{}, keys.dtype(), keys.device());
+    return out;
+  }
+  Tensor idx = from_vector<int64_t>(rows, Shape{n}, keys.device());
+  Tensor pos = embedding(reshape(pos_in, {B * (T - 1), 2 * dim_}), idx);  // [n, 2E]
+  Tensor neg = embedding(reshape(neg_in, {B * (T - 1), 2 * dim_}), idx);
+  Tensor p = reshape(aux_->forward(concat({pos, neg}, 0), training), {2, n});
+  Tensor one_row = from_vector<int64_t>(std::vector<int64_t>{n + 1}, Shape{1}, keys.device());
+  out.aux_loss = aux_bce(slice(p, 0, 0, 1), slice(p, 0, 1, 2), one_row);
   return out;
 }
 

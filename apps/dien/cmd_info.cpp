@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// `dien info MODEL`: what a checkpoint holds.
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "apps/dien/commands.h"
+#include "apps/dien/model_dir.h"
+#include "models/checkpoint.h"
+
+namespace dien::cli {
+
+namespace {
+
+struct InfoArgs {
+  std::string model;
+  bool json = false, tensors = false;
+};
+
+void run_info(const InfoArgs& a) {
+  const std::string dir = resolve_checkpoint(a.model);
+  const nlohmann::json cfg = read_checkpoint_config(dir);
+  std::unique_ptr<CtrModel> m = load_model(dir);
+  if (a.json) {
+    nlohmann::json j = cfg;
+    if (j["data"].contains("vocabularies")) j["data"]["vocabularies"] = "(omitted)";
+    if (has_trainer_state(dir)) j["trainer"] = load_trainer_state(dir).to_json();
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  const ModelOptions& o = m->options();
+  int64_t params = 0;
+  for (const auto& [n, t] : m->named_parameters()) params += t.numel();
+  std::printf("checkpoint  %s\n", dir.c_str());
+  std::string kind = o.kind;
+  if (o.kind == "dien") kind += " (" + o.gru_type + (o.use_negsampling ? ", auxiliary loss" : "") + ")";
+  std::printf("model       %s, task %s, %lld parameters\n", kind.c_str(), o.task.c_str(), static_cast<long long>(params));
+  std::printf("options     %s\n", o.to_json().dump().c_str());
+  std::printf("features\n");
+  for (const auto& f : m->features().features) {
+    std::printf("  %-20s %-13s", f.name.c_str(), feature_kind_name(f.kind));
+    if (f.kind == FeatureKind::Dense) {
+      std::printf(" dimension %lld\n", static_cast<long long>(f.dimension));
+      continue;
+    }
+    std::printf(" vocabulary %-8lld dim %-3lld table %s", static_cast<long long>(f.vocabulary_size),
+                static_cast<long long>(f.embedding_dim), f.table().c_str());
+    if (f.kind == FeatureKind::VarLenSparse)
+      std::printf("  maxlen %lld, length %s", static_cast<long long>(f.maxlen), f.length_name.c_str());
+    std::printf("\n");
+  }
+  const nlohmann::json& d = cfg["data"];
+  if (d.contains("format")) {
+    std::printf("data        format %s", d["format"].get<std::string>().c_str());
+    if (d.contains("synthetic")) std::printf(" (synthetic: %s)", d["synthetic"].dump().c_str());
+    std::printf("\n");
+  }
+  if (has_trainer_state(dir)) {
+    TrainerState st = load_trainer_state(dir);
+    std::printf("training    %d epochs, %lld steps, optimizer %s; best %s %.4f at epoch %d\n", st.epoch,
+                static_cast<long long>(st.global_step), st.optimizer.c_str(), st.monitor.c_str(), st.best,
+                st.best_epoch);
+    for (const EpochRecord& e : st.history)
+      std::printf("  epoch %2d  train_loss %.4f  val_loss %.4f  val_auc %.4f  %.1fs\n", e.epoch, e.train_loss,
+                  e.val_loss, e.val_auc, e.seconds);
+  }
+  if (a.tensors) {
+    std::printf("tensors\n");
+    for (const auto& [n, t] : m->state_dict()) std::printf("  %-60s %s\n", n.c_str(), t.describe().c_str());
+  }
+}
+
+}  // namespace
+
+void add_info(CLI::App& app) {
+  auto a = std::make_shared<InfoArgs>();
+  CLI::App* sub = app.add_subcommand("info", "Show a checkpoint: model, options, features, data, training history.");
+  sub->add_option("MODEL", a->model, "checkpoint directory, or a `dien train --out` directory (uses best/)")
+      ->required();
+  sub->add_flag("--json", a->json, "print config.json and the trainer state as JSON");
+  sub->add_flag("--tensors", a->tensors, "list every parameter and buffer with its shape");
+  sub->callback([a] { run_info(*a); });
+}
+
+}  // namespace dien::cli

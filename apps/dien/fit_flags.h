@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+// Training flags shared by `dien train` and `dien compare` (models/trainer.h FitOptions).
+#pragma once
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "models/trainer.h"
+
+namespace dien::cli {
+
+struct FitFlags {
+  FitOptions fit;
+  std::string device = "cpu";
+  int threads = 0;
+  FitFlags() {
+    fit.epochs = 5;
+    fit.batch_size = 256;
+  }
+  void add(CLI::App& app) {
+    const char* g = "Training";
+    app.add_option("--epochs", fit.epochs, "epochs")->check(CLI::PositiveNumber)->capture_default_str()->group(g);
+    app.add_option("--batch-size", fit.batch_size, "mini-batch size")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str()
+        ->group(g);
+    app.add_option("--optimizer", fit.optimizer, "adam, adagrad, sgd or rmsprop")
+        ->check(CLI::IsMember({"adam", "adagrad", "sgd", "rmsprop"}))
+        ->capture_default_str()
+        ->group(g);
+    app.add_option("--lr", fit.lr, "learning rate (default: adam 1e-3, others 1e-2)")->group(g);
+    app.add_option("--seed", fit.seed, "seed of the shuffling (and, unless --model-seed, of the initialisation)")
+        ->capture_default_str()
+        ->group(g);
+    app.add_flag("!--no-shuffle", fit.shuffle, "keep the data order")->group(g);
+    app.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str()->group(g);
+    app.add_option("--threads", threads, "CPU threads of the kernels (0: all cores)")->capture_default_str()->group(g);
+  }
+};
+
+}  // namespace dien::cli
