@@ -40,7 +40,7 @@ Tensor DNN::forward(const Tensor& x, bool training) const {
     h = (*linears_)[i]->forward(h);
     if (use_bn_) h = (*bn_)[i]->forward(h, training);
     h = (*acts_)[i]->forward(h, training);
-    if (training && dropout_ > 0) h = dropout(h, dropout_, true, dropout_gen_);
+    if (training && dropout_ > 0) h = dropout(h, dropout_, true, external_gen_ ? *external_gen_ : dropout_gen_);
   }
   return h;
 }

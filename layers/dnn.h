@@ -35,6 +35,9 @@ class DNN : public Module {
   int64_t out_dim() const { return hidden_.back(); }
   int64_t in_dim() const { return in_; }
   const ModuleList<Linear>& linears() const { return *linears_; }
+  // Dropout masks from `gen` (owned by the caller, e.g. the model, whose trainer saves it in
+  // checkpoints) instead of this layer's own generator.
+  void set_dropout_generator(Generator* gen) { external_gen_ = gen; }
 
  private:
   int64_t in_;
@@ -45,6 +48,7 @@ class DNN : public Module {
   std::shared_ptr<ModuleList<BatchNorm1d>> bn_;
   std::shared_ptr<ModuleList<Activation>> acts_;
   mutable Generator dropout_gen_;  // touched only by training-mode forwards with dropout > 0
+  Generator* external_gen_ = nullptr;
 };
 
 }  // namespace dien

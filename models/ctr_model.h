@@ -19,6 +19,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "core/device.h"
+#include "core/rng.h"
 #include "core/tensor.h"
 #include "data/dataset.h"
 #include "layers/module.h"
@@ -98,6 +99,10 @@ class CtrModel : public Module {
   // a graph, whatever the module's mode; safe to call from several threads at once.
   virtual Tensor predict(const data::Batch& batch) const = 0;
 
+  // The model's random stream (dropout masks in training). Seeded from options.seed; the trainer
+  // saves and restores its position in checkpoints so that a resumed run is bit-identical.
+  Generator& rng() const { return rng_; }
+
   // Moves every parameter and buffer to `device`.
   void to(Device device);
   // {"options": ..., "features": ...}: enough to rebuild the model with make_model().
@@ -106,6 +111,7 @@ class CtrModel : public Module {
  protected:
   ModelOptions options_;
   FeatureConfig features_;
+  mutable Generator rng_{options_.seed ^ 0x9e3779b97f4a7c15ull};
 };
 
 std::unique_ptr<CtrModel> make_model(const ModelOptions& options, const FeatureConfig& features);

@@ -57,6 +57,7 @@ DienModel::DienModel(ModelOptions options, FeatureConfig features) : CtrModel(st
   }
   dnn_ = register_module("dnn", std::make_shared<DNN>(in, o.dnn_hidden_units, o.dnn_activation, o.l2_reg_dnn,
                                                       o.dnn_dropout, dnn_bn, init));
+  dnn_->set_dropout_generator(&rng());
   linear_ = register_module("linear", std::make_shared<Linear>(o.dnn_hidden_units.back(), 1, false, gen));
   init::assign(linear_->weight(), init.dense_weight(1, o.dnn_hidden_units.back()));
 }

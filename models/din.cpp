@@ -31,6 +31,7 @@ DinModel::DinModel(ModelOptions options, FeatureConfig features) : CtrModel(std:
   for (const auto* f : fc.of_kind(FeatureKind::Dense)) in += f->dimension;
   dnn_ = register_module("dnn", std::make_shared<DNN>(in, o.dnn_hidden_units, o.dnn_activation, o.l2_reg_dnn,
                                                       o.dnn_dropout, o.use_bn, init));
+  dnn_->set_dropout_generator(&rng());
   dnn_linear_ = register_module("dnn_linear", std::make_shared<Linear>(o.dnn_hidden_units.back(), 1, false, gen));
   init::assign(dnn_linear_->weight(), init.dense_weight(1, o.dnn_hidden_units.back()));
 }

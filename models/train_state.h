@@ -48,7 +48,7 @@ struct TrainerState {
   std::string optimizer;         // name of the optimizer that took them
   uint64_t shuffle_seed = 0;     // the shuffle generator (core/rng.h) after `epoch` epochs
   uint64_t shuffle_offset = 0;
-  uint64_t default_seed = 0;     // dien::default_generator() (dropout) after `epoch` epochs
+  uint64_t default_seed = 0;     // the model's rng() (dropout) after `epoch` epochs
   uint64_t default_offset = 0;
   std::string monitor;           // val_auc | val_loss | "" (no validation)
   double best = kNoValue;        // best monitored value so far

@@ -90,8 +90,8 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
     st = saved;
     gen.manual_seed(st.shuffle_seed);
     gen.set_offset(st.shuffle_offset);
-    default_generator().manual_seed(st.default_seed);
-    default_generator().set_offset(st.default_offset);
+    model.rng().manual_seed(st.default_seed);
+    model.rng().set_offset(st.default_offset);
   }
 
   std::map<std::string, Tensor> best_weights;  // this run's best, for restore_best
@@ -151,8 +151,8 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
 
     st.epoch = epoch;
     st.shuffle_offset = gen.offset();
-    st.default_seed = default_generator().seed();
-    st.default_offset = default_generator().offset();
+    st.default_seed = model.rng().seed();
+    st.default_offset = model.rng().offset();
     st.history.push_back(rec);
     bool improved = false;
     if (has_val) {

@@ -146,6 +146,7 @@ void add_compare(CLI::App& app) {
       "attention unit (relu, softmax) unless --att-activation / --att-weight-normalization say otherwise.");
   a->data.add(*sub, true);
   a->model.add(*sub, true);
+  a->fit.fit.epochs = 2;  // six models within the 10-minute budget of a 2-core machine
   a->fit.add(*sub);
   sub->add_option("--models", a->models, "models to train")->capture_default_str();
   sub->add_option("--seeds", a->seeds, "seeds (initialisation and shuffling); mean ± sd over several")

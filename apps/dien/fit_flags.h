@@ -14,7 +14,7 @@ struct FitFlags {
   std::string device = "cpu";
   int threads = 0;
   FitFlags() {
-    fit.epochs = 5;
+    fit.epochs = 3;
     fit.batch_size = 256;
   }
   void add(CLI::App& app) {
