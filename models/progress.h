@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The training progress line on stderr (internal to models/trainer.cpp): on a terminal one line
 // redrawn in place (at most ten times a second), else a line each time another ~10% is done.
-//   epoch 2/5 [=========>          ] 4608/9000  loss 0.5123  21034 samples/s
+//   epoch 2/5 [=========>          ] 4608/9000  objective 0.5123  auc 0.7012  21034 samples/s
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <functional>
 
 namespace dien::detail {
 
@@ -12,11 +13,13 @@ class Progress {
  public:
   Progress(int epoch, int epochs, int64_t total, bool enabled);
   // `done` samples so far; `loss` the running mean objective.
-  void update(int64_t done, double loss);
+  // `auc` is called only when the line is drawn (the running AUC of the epoch so far; NaN or
+  // no function: not shown).
+  void update(int64_t done, double loss, const std::function<double()>& auc = {});
   void finish();  // ends the in-place line
 
  private:
-  void draw(int64_t done, double loss, bool newline);
+  void draw(int64_t done, double loss, double auc, bool newline);
   int epoch_, epochs_;
   int64_t total_;
   bool enabled_, tty_;

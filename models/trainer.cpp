@@ -12,6 +12,7 @@
 #include "autograd/grad_mode.h"
 #include "core/rng.h"
 #include "models/checkpoint.h"
+#include "models/metrics.h"
 #include "models/progress.h"
 
 namespace dien {
@@ -126,7 +127,15 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
       std::vector<float> p = host_predictions(r.logits, binary);
       preds.insert(preds.end(), p.begin(), p.end());
       for (int64_t i = b; i < e; ++i) labels.push_back(train.labels[static_cast<size_t>(order[i])]);
-      progress.update(e, objective / static_cast<double>(e));
+      progress.update(e, objective / static_cast<double>(e), [&] {
+        if (!binary) return static_cast<double>(NAN);
+        try {  // the running AUC of this epoch's predictions (made before each batch's update)
+          return metrics::roc_auc(std::vector<double>(labels.begin(), labels.end()),
+                                  std::vector<double>(preds.begin(), preds.end()));
+        } catch (const Error&) {
+          return static_cast<double>(NAN);  // one class so far
+        }
+      });
     }
     progress.finish();
     double train_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
