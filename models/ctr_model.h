@@ -55,10 +55,10 @@ struct ModelOptions {
   // biases, N(0, 0.05^2)... see layers/init.h) or "deepctr" (N(0, init_std^2) on every weight,
   // as DeepCTR-Torch; kept for parity, collapses on real data).
   std::string init = "glorot";
-  // reference: the authors' VecAttGRUCell (u = (1-a) z, h = u h + (1-u) n; RnnCell::AugruReference)
-  // | paper: Eq. (u = a z, h = (1-u) h + u n; RnnCell::AugruPaper), which is what DeepCTR-Torch's
-  // AUGRUCell computes: use "paper" for DeepCTR-Torch parity.
-  std::string augru_form = "reference";
+  // paper (default): the paper's Eq. (u = a z, h = (1-u) h + u n; RnnCell::AugruPaper), which is
+  // what DeepCTR-Torch's AUGRUCell computes | reference: the authors' TensorFlow VecAttGRUCell
+  // (u = (1-a) z, h = u h + (1-u) n; RnnCell::AugruReference).
+  std::string augru_form = "paper";
   std::string gate_layout = "lbr";       // lbr (cuDNN/PyTorch, linear before reset) | rbl
   std::string attention = "din";         // din (MLP local activation) | bilinear (paper Eq. 8)
   std::string network = "deepctr";       // deepctr | authors (see models/dien.h)
