@@ -124,15 +124,7 @@ AmazonVocabularies AmazonVocabularies::from_json(const nlohmann::json& j, const 
 }
 
 AmazonVocabularies AmazonVocabularies::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("amazon_vocabularies", "cannot open '", path, "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("amazon_vocabularies", "'", path, "': invalid JSON: ", e.what());
-  }
-  return from_json(j, "'" + path + "'");
+  return from_json(read_json_file(path, "amazon_vocabularies"), "'" + path + "'");
 }
 
 FeatureConfig amazon_features(const AmazonVocabularies& v, const AmazonOptions& o) {

@@ -137,22 +137,16 @@ CsvVocabularies csv_vocabularies_from_json(const nlohmann::json& j) {
 }
 
 void save_csv_vocabularies(const std::string& path, const CsvVocabularies& v) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [t, voc] : v) j[t] = voc.to_json();
+  const nlohmann::json j = csv_vocabularies_to_json(v);
   write_atomically(path, [&](std::ostream& os) { os << j.dump() << "\n"; });
 }
 
 CsvVocabularies load_csv_vocabularies(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("csv_vocabularies", "cannot open '", path, "'");
-  CsvVocabularies v;
   try {
-    nlohmann::json j = nlohmann::json::parse(in);
-    for (auto it = j.begin(); it != j.end(); ++it) v[it.key()] = Vocabulary::from_json(it.value());
+    return csv_vocabularies_from_json(read_json_file(path, "csv_vocabularies"));
   } catch (const nlohmann::json::exception& e) {
-    fail("csv_vocabularies", "'", path, "': invalid JSON: ", e.what());
+    fail("csv_vocabularies", "'", path, "': ", e.what());
   }
-  return v;
 }
 
 FeatureConfig csv_features(const CsvSpec& spec, const CsvVocabularies& v) {

@@ -119,15 +119,7 @@ MovieSampleVocabularies MovieSampleVocabularies::from_json(const nlohmann::json&
 }
 
 MovieSampleVocabularies MovieSampleVocabularies::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("movie_sample_vocabularies", "cannot open '", path, "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("movie_sample_vocabularies", "'", path, "': invalid JSON: ", e.what());
-  }
-  return from_json(j, "'" + path + "'");
+  return from_json(read_json_file(path, "movie_sample_vocabularies"), "'" + path + "'");
 }
 
 FeatureConfig movie_sample_features(const MovieSampleVocabularies& v, const MovieSampleOptions& o) {

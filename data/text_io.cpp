@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "data/text_io.h"
 
+#include <fstream>
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -98,6 +100,16 @@ void write_atomically(const std::string& path, const std::function<void(std::ost
     std::error_code ec;
     std::filesystem::remove(tmp, ec);
     throw;
+  }
+}
+
+nlohmann::json read_json_file(const std::string& path, const char* op) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(op, "cannot open '", path, "'");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail(op, "'", path, "': invalid JSON: ", e.what());
   }
 }
 

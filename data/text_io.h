@@ -14,6 +14,7 @@
 //   in.require_nonempty();                                       // "... file is empty"
 //   dien::data::write_atomically("out.txt", [&](std::ostream& os) { os << "..."; });
 #pragma once
+#include <nlohmann/json.hpp>
 #include <cstdint>
 #include <fstream>
 #include <functional>
@@ -64,6 +65,9 @@ std::string_view trim(std::string_view s);
 
 // Writes through `body` into "<path>.tmp", then renames over path. On any exception the temp
 // file is removed and path is untouched.
+// Parses the JSON file `path`; errors name `op`, the file and the problem.
+nlohmann::json read_json_file(const std::string& path, const char* op);
+
 void write_atomically(const std::string& path, const std::function<void(std::ostream&)>& body);
 
 }  // namespace dien::data

@@ -91,14 +91,7 @@ void Vocabulary::save(const std::string& path) const {
 }
 
 Vocabulary Vocabulary::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("vocabulary", "cannot open '", path, "'");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("vocabulary", "'", path, "': invalid JSON: ", e.what());
-  }
+  const nlohmann::json j = read_json_file(path, "vocabulary");
   try {
     return from_json(j);
   } catch (const Error& e) {

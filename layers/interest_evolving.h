@@ -32,7 +32,7 @@ struct EvolvingOptions {
   std::string att_activation = "relu";
   bool att_weight_normalization = true;
   std::string attention = "din";          // din | bilinear
-  std::string augru_form = "paper";       // paper | reference
+  std::string augru_form = "reference";   // reference | paper
 };
 
 class InterestEvolving : public Module {

@@ -50,14 +50,6 @@ ForwardResult BaseCtrModel::run(const data::Batch& batch, bool training) const {
   return r;
 }
 
-ForwardResult BaseCtrModel::forward(const data::Batch& batch) { return run(batch, is_training()); }
-
-Tensor BaseCtrModel::predict(const data::Batch& batch) const {
-  NoGradGuard no_grad;
-  Tensor logits = run(batch, false).logits;
-  return options_.task == "binary" ? sigmoid(logits) : logits;
-}
-
 Tensor BaseCtrModel::regularization_loss(const data::Batch& batch) const {
   std::vector<std::string> used = sparse_;
   used.insert(used.end(), hist_.begin(), hist_.end());

@@ -18,10 +18,8 @@ namespace dien {
 class BaseCtrModel : public CtrModel {
  public:
   BaseCtrModel(ModelOptions options, FeatureConfig features);
-  ForwardResult forward(const data::Batch& batch) override;
   Tensor regularization_loss(const data::Batch& batch) const override;
-  Tensor predict(const data::Batch& batch) const override;
-  ForwardResult run(const data::Batch& batch, bool training) const;
+  ForwardResult run(const data::Batch& batch, bool training) const override;
 
  private:
   std::vector<std::string> hist_, sparse_, other_varlen_;

@@ -2,6 +2,8 @@
 // CtrModel: the loss, device moves, config and the model factory.
 #include "models/ctr_model.h"
 
+#include "autograd/grad_mode.h"
+
 #include <nlohmann/json.hpp>
 
 #include "autograd/functions.h"
@@ -10,6 +12,12 @@
 #include "models/din.h"
 
 namespace dien {
+
+Tensor CtrModel::predict(const data::Batch& batch) const {
+  NoGradGuard no_grad;
+  Tensor logits = run(batch, false).logits;
+  return options_.task == "binary" ? sigmoid(logits) : logits;
+}
 
 Device CtrModel::device() const {
   auto p = named_parameters();

@@ -55,10 +55,12 @@ struct ModelOptions {
   // biases, N(0, 0.05^2)... see layers/init.h) or "deepctr" (N(0, init_std^2) on every weight,
   // as DeepCTR-Torch; kept for parity, collapses on real data).
   std::string init = "glorot";
-  // paper (default): the paper's Eq. (u = a z, h = (1-u) h + u n; RnnCell::AugruPaper), which is
-  // what DeepCTR-Torch's AUGRUCell computes | reference: the authors' TensorFlow VecAttGRUCell
-  // (u = (1-a) z, h = u h + (1-u) n; RnnCell::AugruReference).
-  std::string augru_form = "paper";
+  // reference (default): the authors' TensorFlow VecAttGRUCell (u = (1-a) z, h = u h + (1-u) n;
+  // RnnCell::AugruReference) | paper: the paper's Eq. (u = a z, h = (1-u) h + u n;
+  // RnnCell::AugruPaper), which is what DeepCTR-Torch's AUGRUCell computes (set it for parity).
+  // With softmax-normalised attention (a ~ 1/T) the paper form barely updates its state; the
+  // reference form scored higher on the synthetic data and on Amazon Beauty (docs/model.md).
+  std::string augru_form = "reference";
   std::string gate_layout = "lbr";       // lbr (cuDNN/PyTorch, linear before reset) | rbl
   std::string attention = "din";         // din (MLP local activation) | bilinear (paper Eq. 8)
   std::string network = "deepctr";       // deepctr | authors (see models/dien.h)
@@ -86,9 +88,12 @@ class CtrModel : public Module {
   const FeatureConfig& features() const { return features_; }
   Device device() const;
 
-  // Training-mode or eval-mode forward (follows is_training()); records a graph when grad mode
-  // is on. The batch must be on device().
-  virtual ForwardResult forward(const data::Batch& batch) = 0;
+  // The forward pass in training (batch statistics, dropout) or eval semantics, whatever the
+  // module's mode; records a graph when grad mode is on. The batch must be on device(). With
+  // training = false it changes nothing and is safe from several threads at once.
+  virtual ForwardResult run(const data::Batch& batch, bool training) const = 0;
+  // run() in the module's mode (is_training()).
+  virtual ForwardResult forward(const data::Batch& batch) { return run(batch, is_training()); }
   // What fit() minimises: main loss (BCE on logits for binary, MSE for regression; mean or sum
   // over the batch per loss_reduction) + alpha * aux_loss + the L2 terms.
   Tensor loss(const data::Batch& batch, const ForwardResult& r) const;
@@ -97,7 +102,7 @@ class CtrModel : public Module {
   virtual Tensor regularization_loss(const data::Batch& batch) const = 0;
   // Probabilities (binary) or predictions (regression) [B] in eval semantics without recording
   // a graph, whatever the module's mode; safe to call from several threads at once.
-  virtual Tensor predict(const data::Batch& batch) const = 0;
+  virtual Tensor predict(const data::Batch& batch) const;
 
   // The model's random stream (dropout masks in training). Seeded from options.seed; the trainer
   // saves and restores its position in checkpoints so that a resumed run is bit-identical.

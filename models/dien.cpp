@@ -96,14 +96,6 @@ ForwardResult DienModel::run(const data::Batch& batch, bool training) const {
   return r;
 }
 
-ForwardResult DienModel::forward(const data::Batch& batch) { return run(batch, is_training()); }
-
-Tensor DienModel::predict(const data::Batch& batch) const {
-  NoGradGuard no_grad;
-  Tensor logits = run(batch, false).logits;
-  return options_.task == "binary" ? sigmoid(logits) : logits;
-}
-
 Tensor DienModel::regularization_loss(const data::Batch& batch) const {
   std::vector<std::string> used = sparse_;
   used.insert(used.end(), hist_.begin(), hist_.end());

@@ -51,12 +51,10 @@ class OutBias : public Module {
 class DienModel : public CtrModel {
  public:
   DienModel(ModelOptions options, FeatureConfig features);
-  ForwardResult forward(const data::Batch& batch) override;
   Tensor regularization_loss(const data::Batch& batch) const override;
-  Tensor predict(const data::Batch& batch) const override;
 
   // Eval or training forward without touching the module's mode (predict uses training=false).
-  ForwardResult run(const data::Batch& batch, bool training) const;
+  ForwardResult run(const data::Batch& batch, bool training) const override;
   const EmbeddingDict& embeddings() const { return *embedding_dict_; }
 
  private:

@@ -54,14 +54,6 @@ ForwardResult DinModel::run(const data::Batch& batch, bool training) const {
   return r;
 }
 
-ForwardResult DinModel::forward(const data::Batch& batch) { return run(batch, is_training()); }
-
-Tensor DinModel::predict(const data::Batch& batch) const {
-  NoGradGuard no_grad;
-  Tensor logits = run(batch, false).logits;
-  return options_.task == "binary" ? sigmoid(logits) : logits;
-}
-
 Tensor DinModel::regularization_loss(const data::Batch& batch) const {
   std::vector<std::string> used = sparse_;
   used.insert(used.end(), hist_.begin(), hist_.end());

@@ -44,7 +44,7 @@ void ModelFlags::add(CLI::App& app, bool paper_defaults) {
       ->check(CLI::IsMember({"glorot", "deepctr"}))
       ->group(g);
   app.add_option("--init-std", init_std, "std of the deepctr initialiser (default 1e-4)")->group(g);
-  app.add_option("--augru-form", augru_form, "paper (the paper's Eq., DeepCTR-Torch's AUGRUCell; default) or reference (the authors' TF cell)")
+  app.add_option("--augru-form", augru_form, "reference (the authors' TF cell; default) or paper (the paper's Eq., DeepCTR-Torch's AUGRUCell)")
       ->check(CLI::IsMember({"reference", "paper"}))
       ->group(g);
   app.add_option("--gate-layout", gate_layout, "GRU gate layout: lbr (default) or rbl")

@@ -39,16 +39,11 @@ class TinyCtrModel : public CtrModel {
     out_ = register_module("out", std::make_shared<Linear>(9, 1, true, gen));
   }
 
-  ForwardResult forward(const data::Batch& b) override { return {logits(b), Tensor()}; }
+  ForwardResult run(const data::Batch& b, bool) const override { return {logits(b), Tensor()}; }
 
   Tensor regularization_loss(const data::Batch& b) const override {
     Tensor eu = embedding(user_, b.at("user_id")), ei = embedding(item_, b.at("item_id"));
     return (sum(eu * eu) + sum(ei * ei)) * options_.l2_reg_embedding;
-  }
-
-  Tensor predict(const data::Batch& b) const override {
-    NoGradGuard no_grad;
-    return sigmoid(logits(b));
   }
 
  protected:
