@@ -204,7 +204,7 @@ void read_amazon(const std::string& path, AmazonVocabularies& v, const AmazonOpt
       push_varlen(ds, "neg_hist_cate_id", neg_cats.data(), len);
     }
     ds.labels.push_back(label);
-    ds.groups.push_back(user);
+    ds.groups.push_back(group_key(v.user, f[1]));
     ++row;
     if (ds.rows() >= o.chunk_rows) {
       on_chunk(std::move(ds));

@@ -197,7 +197,7 @@ void read_csv(const std::string& path, const CsvSpec& spec, CsvVocabularies& v, 
       } else if (col.role == "sparse") {
         const int64_t id = v.at(col.table()).lookup(trim(f[c]), p, kOp);
         push_sparse(ds, col.name, id);
-        if (col.name == spec.group) group = id;
+        if (col.name == spec.group) group = group_key(v.at(col.table()), trim(f[c]));
       } else if (col.role == "varlen") {
         auto tok = tokens_of(f[c], col.separator);
         int64_t n = static_cast<int64_t>(tok.size());

@@ -202,7 +202,7 @@ void read_movie_sample(const std::string& path, MovieSampleVocabularies& v, cons
       push_varlen(ds, "neg_hist_movie_type_id", neg_cats.data(), len);
     }
     ds.labels.push_back(l.label);
-    ds.groups.push_back(user);
+    ds.groups.push_back(group_key(v.user, l.f[0]));
     ++row;
     if (ds.rows() >= o.chunk_rows) {
       on_chunk(std::move(ds));

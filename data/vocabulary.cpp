@@ -121,4 +121,11 @@ Vocabulary VocabularyBuilder::build(int64_t min_count, const std::string& name) 
   return voc;
 }
 
+int64_t group_key(const Vocabulary& v, std::string_view raw) {
+  if (auto id = v.find(raw)) return *id;
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : raw) h = (h ^ c) * 1099511628211ull;
+  return -1 - static_cast<int64_t>(h >> 2);
+}
+
 }  // namespace dien::data

@@ -65,6 +65,10 @@ class Vocabulary {
   int64_t oov_count_ = 0;
 };
 
+// A key for GAUC's per-user groups: the value's id when the vocabulary knows it, else a negative
+// FNV-1a hash of the raw value, so unknown users (all mapped to the one OOV id) stay apart.
+int64_t group_key(const Vocabulary& v, std::string_view raw);
+
 class VocabularyBuilder {
  public:
   void add(std::string_view v, int64_t n = 1);

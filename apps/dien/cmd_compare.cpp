@@ -88,7 +88,7 @@ void run_compare(const CompareArgs& a) {
   for (uint64_t seed : a.seeds) {
     for (const auto& name : a.models) {
       ModelOptions o = options_for(a, name, seed);
-      std::unique_ptr<CtrModel> model = make_model(o, model_features(td.train.features, o, a.data.exclude));
+      std::unique_ptr<CtrModel> model = make_model(o, model_features(td.train.features, o, td.exclude));
       FitOptions fo = a.fit.fit;
       fo.seed = seed;
       fo.verbose = a.json ? 0 : 1;

@@ -39,14 +39,16 @@ void run_train(const TrainArgs& a) {
   const bool negatives = mo.kind == "dien" && mo.use_negsampling;
   std::fprintf(stderr, "dien train: loading data...\n");
   TrainingData td = load_training_data(a.data, negatives);
-  FeatureConfig fc = model_features(td.train.features, mo, a.data.exclude);
+  FeatureConfig fc = model_features(td.train.features, mo, td.exclude);
   std::unique_ptr<CtrModel> model = make_model(mo, fc);
   std::printf("data: %s: %lld training and %lld validation samples\n", td.description.c_str(),
               static_cast<long long>(td.train.rows()), static_cast<long long>(td.val.rows()));
   std::string what = mo.kind;
   if (mo.kind == "dien") what += " (" + mo.gru_type + (mo.use_negsampling ? ", auxiliary loss" : "") + ")";
-  std::printf("model: %s, %lld parameters, device %s\n", what.c_str(),
-              static_cast<long long>(parameter_count(*model)), mo.device.c_str());
+  std::string left_out;
+  for (const auto& e : td.exclude) left_out += (left_out.empty() ? "; features left out: " : ", ") + e;
+  std::printf("model: %s, %lld parameters, device %s%s\n", what.c_str(),
+              static_cast<long long>(parameter_count(*model)), mo.device.c_str(), left_out.c_str());
   std::fflush(stdout);
 
   FitOptions fo = a.fit.fit;

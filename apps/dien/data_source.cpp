@@ -48,7 +48,9 @@ void DataFlags::add(CLI::App& app, bool training) {
   app.add_option("--data-seed", data_seed, "seed of the synthetic data and of the sampled negatives")
       ->capture_default_str()
       ->group(g);
-  app.add_option("--exclude", exclude, "features the model leaves out, e.g. user_id when test users are unseen")
+  app.add_option("--exclude", exclude,
+                 "features the model leaves out, e.g. user_id when validation users are unseen (the synthetic "
+                 "default, whose validation users are the last ones; `--exclude none` keeps every feature)")
       ->group(g);
   const char* s = "Synthetic data (without --data)";
   app.add_option("--users", users, "users")->check(CLI::PositiveNumber)->capture_default_str()->group(s);
@@ -230,7 +232,11 @@ TrainingData load_training_data(const DataFlags& f, bool negatives) {
     t.slot = slot;
     t.description = format + " data from " + f.data;
   }
-  t.slot["excluded_features"] = f.exclude;
+  // Synthetic validation users are the last users, never seen in training: their user_id
+  // embeddings would be untrained noise, so the model leaves user_id out unless told otherwise.
+  t.exclude = f.exclude.empty() && format == "synthetic" ? std::vector<std::string>{"user_id"} : f.exclude;
+  std::erase(t.exclude, std::string("none"));
+  t.slot["excluded_features"] = t.exclude;
   return t;
 }
 

@@ -38,6 +38,7 @@ struct DataFlags {
 
 struct TrainingData {
   data::Dataset train, val;
+  std::vector<std::string> exclude;  // --exclude as resolved (synthetic default: user_id)
   nlohmann::json slot;  // goes into the checkpoint config's "data"
   std::string description;
 };

@@ -61,3 +61,14 @@ TEST_CASE("vocabulary: JSON save/load round trip", "[data][vocabulary]") {
   dir.write("bad.json", "{\"values\": [\"a\", \"a\"]}");
   require_error([&] { Vocabulary::load(dir.file("bad.json")); }, {"bad.json", "'a' appears twice"});
 }
+
+TEST_CASE("vocabulary: group keys keep unknown users apart", "[data][vocabulary]") {
+  dien::data::Vocabulary v(std::vector<std::string>{"alice", "bob"});
+  REQUIRE(dien::data::group_key(v, "alice") == 1);
+  REQUIRE(dien::data::group_key(v, "bob") == 2);
+  const int64_t x = dien::data::group_key(v, "xavier"), y = dien::data::group_key(v, "yolanda");
+  REQUIRE(x < 0);
+  REQUIRE(y < 0);
+  REQUIRE(x != y);
+  REQUIRE(dien::data::group_key(v, "xavier") == x);
+}
