@@ -61,7 +61,10 @@ struct SyntheticOptions {
   // seen item gets w_repeat on the logit (attention to the target finds it, sum pooling hardly)
   double target_repeat = 0.15;
   double w_repeat = 2.0;
-  bool negatives = true;  // neg_hist_* for the auxiliary loss
+  // neg_hist_* for the auxiliary loss. The negatives are drawn from each user's stream, so this
+  // flag changes the other draws too: the dien command always draws them (and models that do
+  // not use them ignore the columns), so every synthetic run and gen-data file sees the same samples.
+  bool negatives = true;
   uint64_t seed = 2024;
   void validate() const;  // throws dien::Error naming the bad option
   nlohmann::json to_json() const;  // every option by name

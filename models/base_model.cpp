@@ -7,11 +7,13 @@
 
 namespace dien {
 
-BaseCtrModel::BaseCtrModel(ModelOptions options, FeatureConfig features) : CtrModel(std::move(options), std::move(features)) {
+BaseCtrModel::BaseCtrModel(ModelOptions options, FeatureConfig features, bool attention)
+    : CtrModel(std::move(options), std::move(features)) {
   const ModelOptions& o = options_;
   const FeatureConfig& fc = features_;
-  if (fc.history_features.empty()) fail("base model", "the feature config names no history feature");
-  int64_t att_dim = 0;  // the summed history's width
+  if (fc.history_features.empty())
+    fail(attention ? "DIN" : "base model", "the feature config names no history feature");
+  int64_t att_dim = 0;  // the pooled history's width
   for (const auto& f : fc.history_features) {
     hist_.push_back("hist_" + f);
     att_dim += fc.at(f).embedding_dim;
@@ -22,6 +24,10 @@ BaseCtrModel::BaseCtrModel(ModelOptions options, FeatureConfig features) : CtrMo
   init::Initializer init(init::parse_scheme(o.init), o.init_std, gen, DType::F32);
   embedding_dict_ = register_module("embedding_dict", std::make_shared<EmbeddingDict>(features_, init));
   out_ = register_module("out", std::make_shared<OutBias>(DType::F32));
+  if (attention)
+    attention_ = register_module("attention", std::make_shared<AttentionSequencePooling>(
+                                                  att_dim, o.att_hidden_units, o.att_activation,
+                                                  o.att_weight_normalization, false, init));
   int64_t in = att_dim;
   for (const auto& s : sparse_) in += fc.at(s).embedding_dim;
   for (const auto& s : other_varlen_) in += fc.at(s).embedding_dim;
@@ -41,7 +47,12 @@ ForwardResult BaseCtrModel::run(const data::Batch& batch, bool training) const {
   for (const auto& v : other_varlen_)
     parts.push_back(model_inputs::pool(emb.lookup(v, batch.at(v)), model_inputs::lengths_of(features_, batch, v),
                                        features_.at(v).combiner));
-  parts.push_back(model_inputs::pool(keys, lengths, "sum"));
+  if (attention_) {  // DIN: the history pooled by attention to the target
+    Tensor query = model_inputs::sparse_concat(emb, batch, features_.history_features);
+    parts.push_back(attention_->forward(query, keys, lengths, training, options_.fused));
+  } else {
+    parts.push_back(model_inputs::pool(keys, lengths, "sum"));
+  }
   Tensor dense = model_inputs::dense_concat(features_, batch, keys.dtype());
   if (dense.defined()) parts.push_back(dense.to(keys.device()));
   Tensor logit = dnn_linear_->forward(dnn_->forward(concat(parts, 1), training));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "layers/attention.h"
 #include "layers/dnn.h"
 #include "layers/embedding.h"
 #include "models/ctr_model.h"
@@ -17,7 +18,8 @@ namespace dien {
 
 class BaseCtrModel : public CtrModel {
  public:
-  BaseCtrModel(ModelOptions options, FeatureConfig features);
+  // attention: pool the history by DIN's attention to the target instead of summing it (DinModel).
+  BaseCtrModel(ModelOptions options, FeatureConfig features, bool attention = false);
   Tensor regularization_loss(const data::Batch& batch) const override;
   ForwardResult run(const data::Batch& batch, bool training) const override;
 
@@ -25,6 +27,7 @@ class BaseCtrModel : public CtrModel {
   std::vector<std::string> hist_, sparse_, other_varlen_;
   std::shared_ptr<EmbeddingDict> embedding_dict_;
   std::shared_ptr<OutBias> out_;
+  std::shared_ptr<AttentionSequencePooling> attention_;  // DIN only
   std::shared_ptr<DNN> dnn_;
   std::shared_ptr<Linear> dnn_linear_;
 };

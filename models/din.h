@@ -8,31 +8,16 @@
 //   history, dense values] -> "dnn" -> "dnn_linear" (Linear(H, 1), no bias) -> + "out.bias".
 // DIN's defaults differ from DIEN's: ModelOptions::defaults("din").
 #pragma once
-#include <memory>
-#include <string>
-#include <vector>
-
-#include "layers/attention.h"
-#include "layers/dnn.h"
-#include "layers/embedding.h"
-#include "models/ctr_model.h"
-#include "models/dien.h"
+#include "models/base_model.h"
 
 namespace dien {
 
-class DinModel : public CtrModel {
+// The base model with the history pooled by attention instead of summed (the only difference,
+// so one implementation serves both: models/base_model.cpp).
+class DinModel : public BaseCtrModel {
  public:
-  DinModel(ModelOptions options, FeatureConfig features);
-  Tensor regularization_loss(const data::Batch& batch) const override;
-  ForwardResult run(const data::Batch& batch, bool training) const override;
-
- private:
-  std::vector<std::string> hist_, sparse_, other_varlen_;
-  std::shared_ptr<EmbeddingDict> embedding_dict_;
-  std::shared_ptr<OutBias> out_;
-  std::shared_ptr<AttentionSequencePooling> attention_;
-  std::shared_ptr<DNN> dnn_;
-  std::shared_ptr<Linear> dnn_linear_;
+  DinModel(ModelOptions options, FeatureConfig features)
+      : BaseCtrModel(std::move(options), std::move(features), /*attention=*/true) {}
 };
 
 }  // namespace dien

@@ -48,6 +48,7 @@ void run_gen(GenArgs a) {
 
 void add_gen_data(CLI::App& app) {
   auto a = std::make_shared<GenArgs>();
+  a->o.seed = 1234;  // the default --data-seed of `dien train`, so both see the same samples
   CLI::App* sub = app.add_subcommand(
       "gen-data",
       "Write synthetic samples (users whose interests drift along a ring of categories; docs/data.md) in the "
@@ -67,7 +68,8 @@ void add_gen_data(CLI::App& app) {
   sub->add_option("--noise", a->o.noise, "label noise (std of the logit noise)")->capture_default_str();
   sub->add_option("--seed", a->o.seed, "seed")->capture_default_str();
   sub->add_option("--synthetic", a->synthetic, "KEY=VALUE: any generator option (data/synthetic.h)");
-  a->o.negatives = false;  // the file format has no negatives; readers sample them
+  a->o.negatives = true;  // not written (readers sample their own), but drawn so that the samples are
+                          // exactly those of `dien train` on the same options
   sub->callback([a] { run_gen(*a); });
 }
 

@@ -182,7 +182,7 @@ TrainingData load_training_data(const DataFlags& f, bool negatives) {
     o.samples_per_user = f.samples_per_user;
     o.maxlen = f.maxlen > 0 ? f.maxlen : 50;
     o.embedding_dim = f.embedding_dim;
-    o.negatives = negatives;
+    o.negatives = true;  // always: the flag changes the draws (data/synthetic.h); unused columns are ignored
     o.seed = f.data_seed;
     apply_synthetic_overrides(o, f.synthetic);
     o.validate();
