@@ -160,7 +160,7 @@ void read_amazon(const std::string& path, AmazonVocabularies& v, const AmazonOpt
   Dataset ds = Dataset::empty(fc);
   std::string line;
   std::vector<std::string_view> hi, hc;
-  std::vector<int64_t> items, cats, neg_items, neg_cats, dropped;
+  std::vector<int64_t> items, cats, dropped;
   int64_t row = 0;
   while (in.next(line)) {
     auto f = fields_of(in, line);
@@ -191,32 +191,21 @@ void read_amazon(const std::string& path, AmazonVocabularies& v, const AmazonOpt
     push_varlen(ds, "hist_item_id", items.data(), len);
     push_varlen(ds, "hist_cate_id", cats.data(), len);
     push_sparse(ds, "seq_length", len);
-    if (o.negatives) {
-      neg_items.resize(static_cast<size_t>(len));
-      neg_cats.resize(static_cast<size_t>(len));
-      Generator g(mix_seed(o.seed, static_cast<uint64_t>(row)));
-      try {
-        sampler.sample(items.data(), len, g, neg_items.data(), neg_cats.data(), dropped);
-      } catch (const Error& e) {
-        fail(kOp, describe(Place{in.path(), in.line_no(), 5, "item_history"}), ": ", e.what());
-      }
-      push_varlen(ds, "neg_hist_item_id", neg_items.data(), len);
-      push_varlen(ds, "neg_hist_cate_id", neg_cats.data(), len);
-    }
+    if (o.negatives)
+      push_negatives(ds, sampler, o.seed, row, items, dropped, "neg_hist_item_id", "neg_hist_cate_id", kOp,
+                     describe(Place{in.path(), in.line_no(), 5, "item_history"}));
     ds.labels.push_back(label);
     ds.groups.push_back(group_key(v.user, f[1]));
     ++row;
-    if (ds.rows() >= o.chunk_rows) {
-      on_chunk(std::move(ds));
-      ds = Dataset::empty(fc);
-    }
+    flush_if_full(ds, o.chunk_rows, on_chunk);
   }
   in.require_nonempty();
   if (ds.rows() > 0) on_chunk(std::move(ds));
 }
 
 LoadedData load_amazon(const std::string& path, AmazonVocabularies& v, const AmazonOptions& o) {
-  LoadedData out{Dataset::empty(amazon_features(v, o)), amazon_features(v, o)};
+  FeatureConfig fc = amazon_features(v, o);
+  LoadedData out{Dataset::empty(fc), fc};
   read_amazon(path, v, o, [&](Dataset&& chunk) { out.dataset.append(chunk); });
   return out;
 }

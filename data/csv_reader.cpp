@@ -233,10 +233,7 @@ void read_csv(const std::string& path, const CsvSpec& spec, CsvVocabularies& v, 
     }
     for (const auto& [name, n] : lengths) push_sparse(ds, name, n);
     if (!fc.group.empty()) ds.groups.push_back(group);
-    if (ds.rows() >= spec.chunk_rows) {
-      on_chunk(std::move(ds));
-      ds = Dataset::empty(fc);
-    }
+    flush_if_full(ds, spec.chunk_rows, on_chunk);
   }
   in.require_nonempty();
   if (spec.header && in.line_no() == 1) fail(kOp, "'", path, "': no data rows (only a header)");
@@ -244,7 +241,8 @@ void read_csv(const std::string& path, const CsvSpec& spec, CsvVocabularies& v, 
 }
 
 LoadedData load_csv(const std::string& path, const CsvSpec& spec, CsvVocabularies& v) {
-  LoadedData out{Dataset::empty(csv_features(spec, v)), csv_features(spec, v)};
+  FeatureConfig fc = csv_features(spec, v);
+  LoadedData out{Dataset::empty(fc), fc};
   read_csv(path, spec, v, [&](Dataset&& chunk) { out.dataset.append(chunk); });
   return out;
 }

@@ -155,7 +155,7 @@ void read_movie_sample(const std::string& path, MovieSampleVocabularies& v, cons
   LineReader in(path, kOp);
   Dataset ds = Dataset::empty(fc);
   std::string line;
-  std::vector<int64_t> items, cats, neg_items, neg_cats, dropped;
+  std::vector<int64_t> items, cats, dropped;
   int64_t row = 0;
   while (in.next(line)) {
     Line l = parse_line(in, line);
@@ -189,32 +189,21 @@ void read_movie_sample(const std::string& path, MovieSampleVocabularies& v, cons
     push_varlen(ds, "hist_movie_id", items.data(), len);
     push_varlen(ds, "hist_movie_type_id", cats.data(), len);
     push_sparse(ds, "seq_length", len);
-    if (o.negatives) {
-      neg_items.resize(static_cast<size_t>(len));
-      neg_cats.resize(static_cast<size_t>(len));
-      Generator g(mix_seed(o.seed, static_cast<uint64_t>(row)));
-      try {
-        sampler.sample(items.data(), len, g, neg_items.data(), neg_cats.data(), dropped);
-      } catch (const Error& e) {
-        fail(kOp, describe(at(in, 4)), ": ", e.what());
-      }
-      push_varlen(ds, "neg_hist_movie_id", neg_items.data(), len);
-      push_varlen(ds, "neg_hist_movie_type_id", neg_cats.data(), len);
-    }
+    if (o.negatives)
+      push_negatives(ds, sampler, o.seed, row, items, dropped, "neg_hist_movie_id", "neg_hist_movie_type_id", kOp,
+                     describe(at(in, 4)));
     ds.labels.push_back(l.label);
     ds.groups.push_back(group_key(v.user, l.f[0]));
     ++row;
-    if (ds.rows() >= o.chunk_rows) {
-      on_chunk(std::move(ds));
-      ds = Dataset::empty(fc);
-    }
+    flush_if_full(ds, o.chunk_rows, on_chunk);
   }
   in.require_nonempty();
   if (ds.rows() > 0) on_chunk(std::move(ds));
 }
 
 LoadedData load_movie_sample(const std::string& path, MovieSampleVocabularies& v, const MovieSampleOptions& o) {
-  LoadedData out{Dataset::empty(movie_sample_features(v, o)), movie_sample_features(v, o)};
+  FeatureConfig fc = movie_sample_features(v, o);
+  LoadedData out{Dataset::empty(fc), fc};
   read_movie_sample(path, v, o, [&](Dataset&& chunk) { out.dataset.append(chunk); });
   return out;
 }

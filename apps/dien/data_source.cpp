@@ -260,8 +260,7 @@ FeatureConfig model_features(const FeatureConfig& data_features, const ModelOpti
       if (name == e || name == "hist_" + e || name == "neg_hist_" + e) return true;
     return !keep_neg && name.rfind("neg_hist_", 0) == 0;
   };
-  for (const auto& e : exclude)
-    if (!data_features.find(e)) data_features.at(e);  // throws, naming the features
+  for (const auto& e : exclude) (void)data_features.at(e);  // an unknown name throws, listing the features
   FeatureConfig fc;
   for (const auto& f : data_features.features)
     if (!excluded(f.name)) fc.features.push_back(f);
