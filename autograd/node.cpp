@@ -95,6 +95,26 @@ Tensor autograd_to_device(const Tensor& src, Tensor out) {
 
 // ---- differentiable Tensor methods -----------------------------------------------
 
+Tensor& Tensor::set_requires_grad(bool on) {
+  if (!impl_) fail("set_requires_grad", "use of an undefined tensor");
+  if (impl_->grad_fn)
+    fail("set_requires_grad", "only leaf tensors can change requires_grad; this one was made by ",
+         impl_->grad_fn->name(), " (use detach())");
+  if (on && !is_floating(dtype()))
+    fail("set_requires_grad", "only floating tensors can require gradients, got ", describe());
+  impl_->requires_grad = on;
+  return *this;
+}
+
+Tensor Tensor::to(Device device) const {
+  if (device == this->device()) return *this;
+  Tensor out = Tensor::empty(shape(), dtype(), device);
+  Backend& be = this->device().is_cpu() ? backend_for(device) : backend_for(this->device());
+  be.copy_bytes(out.raw_data(), device, raw_data(), this->device(), nbytes());
+  // Differentiable transfer: the gradient goes back to the source device.
+  return autograd_to_device(*this, out);
+}
+
 void Tensor::backward(const Tensor& grad_output, bool retain_graph) const {
   if (!requires_grad())
     fail("backward", "tensor ", describe(), " does not require grad and has no grad_fn");

@@ -13,7 +13,7 @@
 #include "autograd/functions.h"
 #include "autograd/grad_mode.h"
 #include "bench/bench_util.h"
-#include "core/optim/optimizer.h"
+#include "optim/optimizer.h"
 
 using namespace dien;
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Tensor basics: allocation, metadata, host copies. Differentiable methods (backward, clone,
-// reshape, casts) live in autograd/.
+// reshape, casts, device moves, set_requires_grad) live in autograd/node.cpp, so core/ never
+// includes autograd/.
 #include "core/tensor.h"
 
 #include <cstring>
 
-#include "autograd/node.h"
 #include "kernels/dispatch.h"
 
 namespace dien {
@@ -40,17 +40,6 @@ void Tensor::check_dtype(DType want, const char* op) const {
 
 bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
 
-Tensor& Tensor::set_requires_grad(bool on) {
-  need(impl_);
-  if (impl_->grad_fn)
-    fail("set_requires_grad", "only leaf tensors can change requires_grad; this one was made by ",
-         impl_->grad_fn->name(), " (use detach())");
-  if (on && !is_floating(dtype()))
-    fail("set_requires_grad", "only floating tensors can require gradients, got ", describe());
-  impl_->requires_grad = on;
-  return *this;
-}
-
 bool Tensor::is_leaf() const { return need(impl_).grad_fn == nullptr; }
 
 Tensor Tensor::grad() const { return Tensor(need(impl_).grad); }
@@ -77,15 +66,6 @@ Tensor Tensor::detach() const {
   impl->shape = src.shape;
   impl->dtype = src.dtype;
   return Tensor(std::move(impl));
-}
-
-Tensor Tensor::to(Device device) const {
-  if (device == this->device()) return *this;
-  Tensor out = Tensor::empty(shape(), dtype(), device);
-  Backend& be = this->device().is_cpu() ? backend_for(device) : backend_for(this->device());
-  be.copy_bytes(out.raw_data(), device, raw_data(), this->device(), nbytes());
-  // Differentiable transfer: the gradient goes back to the source device.
-  return autograd_to_device(*this, out);
 }
 
 template <class T>

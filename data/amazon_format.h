@@ -29,7 +29,7 @@
 #include "data/dataset.h"
 #include "data/neg_sampler.h"
 #include "data/vocabulary.h"
-#include "models/features.h"
+#include "data/features.h"
 
 namespace dien::data {
 

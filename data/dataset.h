@@ -22,7 +22,7 @@
 
 #include "core/device.h"
 #include "core/tensor.h"
-#include "models/features.h"
+#include "data/features.h"
 
 namespace dien {
 class Generator;

@@ -28,7 +28,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "data/dataset.h"
-#include "models/features.h"
+#include "data/features.h"
 
 namespace dien::data {
 

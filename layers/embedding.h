@@ -16,7 +16,7 @@
 #include "data/dataset.h"
 #include "layers/init.h"
 #include "layers/module.h"
-#include "models/features.h"
+#include "data/features.h"
 
 namespace dien {
 

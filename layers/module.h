@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/optim/optimizer.h"
+#include "optim/optimizer.h"
 #include "core/tensor.h"
 
 namespace dien {

@@ -6,7 +6,7 @@
 //                               "data": free-form object the caller fills (vocabularies, reader
 //                                       settings; {} when none)}
 //   <dir>/model.safetensors    the module's state_dict (parameters and buffers by dotted name)
-//   <dir>/optimizer.safetensors  optimizer state (core/optim/optimizer.h); only when saved with one
+//   <dir>/optimizer.safetensors  optimizer state (optim/optimizer.h); only when saved with one
 //   <dir>/trainer.json         TrainerState (models/train_state.h); only when saved with one
 //
 //   dien::save_checkpoint("ckpt/best", model, &opt, &state, data_json);
@@ -24,7 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/optim/optimizer.h"
+#include "optim/optimizer.h"
 #include "models/ctr_model.h"
 #include "models/train_state.h"
 

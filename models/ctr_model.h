@@ -23,7 +23,7 @@
 #include "core/tensor.h"
 #include "data/dataset.h"
 #include "layers/module.h"
-#include "models/features.h"
+#include "data/features.h"
 
 namespace dien {
 

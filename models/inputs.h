@@ -6,7 +6,7 @@
 
 #include "data/dataset.h"
 #include "layers/embedding.h"
-#include "models/features.h"
+#include "data/features.h"
 
 namespace dien::model_inputs {
 

@@ -31,7 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/optim/optimizer.h"
+#include "optim/optimizer.h"
 #include "data/dataset.h"
 #include "models/ctr_model.h"
 #include "models/train_state.h"

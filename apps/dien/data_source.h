@@ -14,7 +14,7 @@
 #include "data/dataset.h"
 #include "data/synthetic.h"
 #include "models/ctr_model.h"
-#include "models/features.h"
+#include "data/features.h"
 
 namespace dien::cli {
 

@@ -18,7 +18,7 @@
 
 #include "autograd/functions.h"
 #include "autograd/grad_mode.h"
-#include "core/optim/optimizer.h"
+#include "optim/optimizer.h"
 #include "layers/linear.h"
 #include "models/metrics.h"
 

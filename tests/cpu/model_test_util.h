@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "data/dataset.h"
-#include "models/features.h"
+#include "data/features.h"
 #include "support/test_util.h"
 
 namespace dien::test {

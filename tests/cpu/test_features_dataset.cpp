@@ -5,7 +5,7 @@
 
 #include "core/rng.h"
 #include "data/dataset.h"
-#include "models/features.h"
+#include "data/features.h"
 #include "support/test_util.h"
 
 using namespace dien;

@@ -12,7 +12,7 @@
 #include <map>
 #include <memory>
 
-#include "core/optim/optimizer.h"
+#include "optim/optimizer.h"
 #include "core/serialize.h"
 #include "kernels/dispatch.h"
 #include "support/test_util.h"

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/optim/optimizer.h"
+#include "optim/optimizer.h"
 #include "tests/cuda/parity.h"
 
 using namespace dien;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "models/features.h"
+#include "data/features.h"
 
 #include <algorithm>
 #include <map>

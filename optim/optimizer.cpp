@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Optimizer base: parameter bookkeeping, the step loop, and state save/load. The update rules
 // live in sgd.cpp, adam.cpp, adagrad.cpp and rmsprop.cpp.
-#include "core/optim/optimizer.h"
+#include "optim/optimizer.h"
 
 #include <cerrno>
 #include <cstdio>

@@ -94,7 +94,7 @@ class Optimizer {
   mutable std::vector<ParamState> state_;
 };
 
-// ---- SGD (core/optim/sgd.cpp) ---------------------------------------------------
+// ---- SGD (optim/sgd.cpp) ---------------------------------------------------
 // d = g + weight_decay*p; with momentum: buf = d on the first step, else
 // momentum*buf + (1-dampening)*d; d = nesterov ? d + momentum*buf : buf. p -= lr*d.
 struct SGDOptions {
@@ -121,7 +121,7 @@ class SGD final : public Optimizer {
   SGDOptions opt_;
 };
 
-// ---- Adam (core/optim/adam.cpp) -------------------------------------------------
+// ---- Adam (optim/adam.cpp) -------------------------------------------------
 // g += weight_decay*p; m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
 // p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps). (L2 decay, not AdamW; no amsgrad.)
 struct AdamOptions {
@@ -148,7 +148,7 @@ class Adam final : public Optimizer {
   AdamOptions opt_;
 };
 
-// ---- Adagrad (core/optim/adagrad.cpp) -------------------------------------------
+// ---- Adagrad (optim/adagrad.cpp) -------------------------------------------
 // g += weight_decay*p; clr = lr / (1 + (t-1)*lr_decay); sum += g^2; p -= clr*g/(sqrt(sum)+eps).
 struct AdagradOptions {
   double lr = 1e-2;
@@ -173,7 +173,7 @@ class Adagrad final : public Optimizer {
   AdagradOptions opt_;
 };
 
-// ---- RMSprop (core/optim/rmsprop.cpp) -------------------------------------------
+// ---- RMSprop (optim/rmsprop.cpp) -------------------------------------------
 // g += weight_decay*p; a = alpha*a + (1-alpha)*g^2; avg = sqrt(a) + eps;
 // momentum > 0: buf = momentum*buf + g/avg, p -= lr*buf; else p -= lr*g/avg. (Not centered.)
 struct RMSpropOptions {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Adam with bias correction and L2 weight decay (torch.optim.Adam, amsgrad off).
-#include "core/optim/optimizer.h"
+#include "optim/optimizer.h"
 #include "kernels/dispatch.h"
 
 namespace dien {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Adagrad with learning-rate decay and L2 weight decay (torch.optim.Adagrad; the
 // accumulator starts at 0).
-#include "core/optim/optimizer.h"
+#include "optim/optimizer.h"
 #include "kernels/dispatch.h"
 
 namespace dien {

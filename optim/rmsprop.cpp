@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // RMSprop, non-centered, with optional momentum and L2 weight decay (torch.optim.RMSprop).
-#include "core/optim/optimizer.h"
+#include "optim/optimizer.h"
 #include "kernels/dispatch.h"
 
 namespace dien {

@@ -2,7 +2,7 @@
 // SGD with momentum, dampening, Nesterov and L2 weight decay (torch.optim.SGD).
 #include <cmath>
 
-#include "core/optim/optimizer.h"
+#include "optim/optimizer.h"
 #include "kernels/dispatch.h"
 
 namespace dien {
