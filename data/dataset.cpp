@@ -17,6 +17,12 @@ const Tensor& Batch::at(const std::string& name) const {
   fail("batch", "no column '", name, "'; columns: ", known);
 }
 
+int64_t Batch::size() const {
+  if (!x.empty()) return x.begin()->second.ndim() > 0 ? x.begin()->second.size(0) : 0;
+  if (y.defined() && y.ndim() > 0) return y.size(0);
+  return 0;
+}
+
 Batch Batch::to(Device device) const {
   Batch b;
   for (const auto& [k, v] : x) b.x[k] = v.to(device);

@@ -41,9 +41,10 @@ struct Column {
 //   sparse  -> i64 [B]; varlen -> i64 [B, maxlen]; length -> i64 [B]; dense -> f32 [B, dimension]
 struct Batch {
   std::map<std::string, Tensor> x;
-  Tensor y;       // f32 [B]
+  Tensor y;       // f32 [B], or undefined (prediction needs no labels)
   Tensor groups;  // i64 [B] or undefined
-  int64_t size() const { return y.defined() ? y.size(0) : 0; }
+  // Rows: from the feature columns (every column has B rows), else from the labels; 0 when empty.
+  int64_t size() const;
   // Throws dien::Error("batch: no column '<name>'; columns: ...").
   const Tensor& at(const std::string& name) const;
   Batch to(Device device) const;

@@ -39,7 +39,7 @@ BaseCtrModel::BaseCtrModel(ModelOptions options, FeatureConfig features, bool at
   init::assign(dnn_linear_->weight(), init.dense_weight(1, o.dnn_hidden_units.back()));
 }
 
-ForwardResult BaseCtrModel::run(const data::Batch& batch, bool training) const {
+ForwardResult BaseCtrModel::run(const data::Batch& batch, bool training, bool /*aux*/) const {
   const EmbeddingDict& emb = *embedding_dict_;
   Tensor keys = model_inputs::varlen_concat(emb, batch, hist_);
   Tensor lengths = model_inputs::lengths_of(features_, batch, hist_[0]);

@@ -21,7 +21,8 @@ class BaseCtrModel : public CtrModel {
   // attention: pool the history by DIN's attention to the target instead of summing it (DinModel).
   BaseCtrModel(ModelOptions options, FeatureConfig features, bool attention = false);
   Tensor regularization_loss(const data::Batch& batch) const override;
-  ForwardResult run(const data::Batch& batch, bool training) const override;
+  using CtrModel::run;
+  ForwardResult run(const data::Batch& batch, bool training, bool aux) const override;  // no aux loss
 
  private:
   std::vector<std::string> hist_, sparse_, other_varlen_;

@@ -76,7 +76,7 @@ struct ModelOptions {
 
 struct ForwardResult {
   Tensor logits;    // [B]: pre-sigmoid score (binary) or the prediction (regression)
-  Tensor aux_loss;  // [] DIEN's auxiliary loss (unweighted), undefined when not used
+  Tensor aux_loss;  // [] DIEN's auxiliary loss (unweighted); undefined when not computed (eval)
 };
 
 class CtrModel : public Module {
@@ -91,7 +91,12 @@ class CtrModel : public Module {
   // The forward pass in training (batch statistics, dropout) or eval semantics, whatever the
   // module's mode; records a graph when grad mode is on. The batch must be on device(). With
   // training = false it changes nothing and is safe from several threads at once.
-  virtual ForwardResult run(const data::Batch& batch, bool training) const = 0;
+  // aux: also compute DIEN's auxiliary loss (reads the neg_hist_* columns); the other models
+  // have none. Without it nothing reads labels or negative histories: prediction needs only the
+  // features.
+  virtual ForwardResult run(const data::Batch& batch, bool training, bool aux) const = 0;
+  // The auxiliary branch runs exactly when training.
+  ForwardResult run(const data::Batch& batch, bool training) const { return run(batch, training, training); }
   // run() in the module's mode (is_training()).
   virtual ForwardResult forward(const data::Batch& batch) { return run(batch, is_training()); }
   // What fit() minimises: main loss (BCE on logits for binary, MSE for regression; mean or sum

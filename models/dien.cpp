@@ -62,13 +62,13 @@ DienModel::DienModel(ModelOptions options, FeatureConfig features) : CtrModel(st
   init::assign(linear_->weight(), init.dense_weight(1, o.dnn_hidden_units.back()));
 }
 
-ForwardResult DienModel::run(const data::Batch& batch, bool training) const {
+ForwardResult DienModel::run(const data::Batch& batch, bool training, bool aux) const {
   const ModelOptions& o = options_;
   const EmbeddingDict& emb = *embedding_dict_;
   Tensor query = model_inputs::sparse_concat(emb, batch, features_.history_features);  // [B, E]
   Tensor keys = model_inputs::varlen_concat(emb, batch, hist_);                         // [B, T, E]
   Tensor lengths = model_inputs::lengths_of(features_, batch, hist_[0]);
-  Tensor neg = o.use_negsampling ? model_inputs::varlen_concat(emb, batch, neg_hist_) : Tensor();
+  Tensor neg = aux && o.use_negsampling ? model_inputs::varlen_concat(emb, batch, neg_hist_) : Tensor();
 
   ExtractorOutput ex = extractor_->forward(keys, lengths, neg, training, o.fused, layout_);
   Tensor final_interest = evolving_->forward(query, ex.states, lengths, training, o.fused, layout_);
@@ -99,7 +99,9 @@ ForwardResult DienModel::run(const data::Batch& batch, bool training) const {
 Tensor DienModel::regularization_loss(const data::Batch& batch) const {
   std::vector<std::string> used = sparse_;
   used.insert(used.end(), hist_.begin(), hist_.end());
-  if (options_.use_negsampling) used.insert(used.end(), neg_hist_.begin(), neg_hist_.end());
+  // The negatives are rows the batch uses only where it has them (training batches do).
+  if (options_.use_negsampling && batch.x.count(neg_hist_[0]))
+    used.insert(used.end(), neg_hist_.begin(), neg_hist_.end());
   Tensor e = options_.l2_embedding_scope == "all" ? embedding_dict_->l2_all() : embedding_dict_->l2_used(batch, used);
   return e * options_.l2_reg_embedding + dnn_->l2_loss();
 }

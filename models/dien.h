@@ -53,8 +53,10 @@ class DienModel : public CtrModel {
   DienModel(ModelOptions options, FeatureConfig features);
   Tensor regularization_loss(const data::Batch& batch) const override;
 
-  // Eval or training forward without touching the module's mode (predict uses training=false).
-  ForwardResult run(const data::Batch& batch, bool training) const override;
+  using CtrModel::run;
+  // Eval or training forward without touching the module's mode (predict uses training=false);
+  // the auxiliary net and the neg_hist_* lookups run only with aux (and use_negsampling).
+  ForwardResult run(const data::Batch& batch, bool training, bool aux) const override;
   const EmbeddingDict& embeddings() const { return *embedding_dict_; }
 
  private:

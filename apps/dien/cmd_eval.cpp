@@ -33,8 +33,8 @@ void run_eval(const EvalArgs& a) {
   std::unique_ptr<CtrModel> m = load_model(dir);
   m->to(Device::parse(a.device));
   const nlohmann::json slot = read_checkpoint_config(dir)["data"];
-  const bool negatives = m->features().has_negatives();
-  data::Dataset ds = a.data.empty() ? synthetic_validation(slot) : load_like_training(slot, a.data, a.oov, negatives);
+  // Evaluation needs no aux-loss negatives (the auxiliary branch runs only in training).
+  data::Dataset ds = a.data.empty() ? synthetic_validation(slot) : load_like_training(slot, a.data, a.oov, false);
   EvalResult r = evaluate(*m, ds, a.batch_size);
   if (a.json) {
     nlohmann::json j = r.to_json();

@@ -5,9 +5,24 @@
 
 #include "data/dataset.h"
 #include "data/features.h"
+#include "models/ctr_model.h"
 #include "support/test_util.h"
 
 namespace dien::test {
+
+inline const std::vector<std::string> kAllGruTypes = {"GRU", "AIGRU", "AGRU", "AUGRU"};
+
+// Small layers (DNN 8-4, attention 6-3), DIEN with negative sampling, weights N(0, 0.3^2) where
+// the deepctr init is asked for.
+inline ModelOptions small_options(const std::string& kind, const std::string& gru_type = "AUGRU") {
+  ModelOptions o = ModelOptions::defaults(kind);
+  o.gru_type = gru_type;
+  o.use_negsampling = kind == "dien";
+  o.dnn_hidden_units = {8, 4};
+  o.att_hidden_units = {6, 3};
+  o.init_std = 0.3;
+  return o;
+}
 
 // user_id(7,3) item_id(11,4) cate_id(5,2) price(1) hist_/neg_hist_ of item_id and cate_id (T = 5,
 // "seq_length") and tags (6, 2, T = 3, "tags_len", mean).

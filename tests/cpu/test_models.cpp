@@ -16,19 +16,10 @@ using namespace dien;
 using dien::test::require_error;
 using dien::test::small_batch;
 using dien::test::small_features;
+using dien::test::small_options;
 using dien::test::values;
 
 namespace {
-
-ModelOptions small_options(const std::string& kind, const std::string& gru_type = "AUGRU") {
-  ModelOptions o = ModelOptions::defaults(kind);
-  o.gru_type = gru_type;
-  o.use_negsampling = kind == "dien";
-  o.dnn_hidden_units = {8, 4};
-  o.att_hidden_units = {6, 3};
-  o.init_std = 0.3;
-  return o;
-}
 
 std::map<std::string, std::vector<double>> grads_of(const CtrModel& m) {
   std::map<std::string, std::vector<double>> out;
@@ -46,7 +37,7 @@ double train_step(CtrModel& m, const data::Batch& b) {
   return loss.item();
 }
 
-const std::vector<std::string> kAllGruTypes = {"GRU", "AIGRU", "AGRU", "AUGRU"};
+using dien::test::kAllGruTypes;
 
 }  // namespace
 
@@ -220,8 +211,7 @@ TEST_CASE("models: loss = main + alpha * aux + L2 terms, per loss_reduction and 
       o.loss_reduction = red;
       o.l2_embedding_scope = scope;
       auto m = make_model(o, small_features());
-      m->eval();
-      ForwardResult r = m->forward(batch);
+      ForwardResult r = m->run(batch, /*training=*/false, /*aux=*/true);  // eval semantics with the aux loss
       std::vector<double> z = values(r.logits), y = values(batch.y);
       double main = 0;
       for (size_t i = 0; i < z.size(); ++i) main += std::max(z[i], 0.0) - z[i] * y[i] + std::log1p(std::exp(-std::fabs(z[i])));
@@ -364,7 +354,11 @@ TEST_CASE("models: bad input names the problem", "[models]") {
   data::Batch batch = small_batch(g, {2, 1});
   data::Batch missing = batch;
   missing.x.erase("neg_hist_item_id");
-  require_error([&] { m->predict(missing); }, {"neg_hist_item_id"});
+  // Prediction never reads the negatives (test_inference_semantics.cpp); training needs them.
+  require_error([&] { m->run(missing, /*training=*/true); }, {"neg_hist_item_id"});
+  data::Batch no_hist = batch;
+  no_hist.x.erase("hist_cate_id");
+  require_error([&] { m->predict(no_hist); }, {"hist_cate_id"});
   data::Batch out_of_range = batch;
   out_of_range.x["item_id"] = from_vector<int64_t>({1, 11});
   require_error([&] { m->predict(out_of_range); }, {"item_id"});

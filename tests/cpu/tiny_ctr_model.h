@@ -39,7 +39,8 @@ class TinyCtrModel : public CtrModel {
     out_ = register_module("out", std::make_shared<Linear>(9, 1, true, gen));
   }
 
-  ForwardResult run(const data::Batch& b, bool) const override { return {logits(b), Tensor()}; }
+  using CtrModel::run;
+  ForwardResult run(const data::Batch& b, bool, bool) const override { return {logits(b), Tensor()}; }
 
   Tensor regularization_loss(const data::Batch& b) const override {
     Tensor eu = embedding(user_, b.at("user_id")), ei = embedding(item_, b.at("item_id"));
