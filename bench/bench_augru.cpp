@@ -35,6 +35,7 @@
 #include "autograd/grad_mode.h"
 #include "bench/bench_util.h"
 #include "core/error.h"
+#include "core/threads.h"
 #if DIEN_WITH_OPENMP
 #include <omp.h>
 #endif
@@ -211,7 +212,7 @@ OnednnAgreement onednn_agrees() {
 
 int current_threads() {
 #if DIEN_WITH_OPENMP
-  return omp_get_max_threads();
+  return dien::num_threads();
 #else
   return 1;
 #endif
@@ -258,7 +259,7 @@ int main(int argc, char** argv) {
   }
   const GateLayout layout = o.layout == "lbr" ? GateLayout::LinearBeforeReset : GateLayout::ResetBeforeLinear;
 #if DIEN_WITH_OPENMP
-  if (o.threads > 0) omp_set_num_threads(o.threads);
+  if (o.threads > 0) dien::set_num_threads(o.threads);
 #else
   if (o.threads > 1) std::fprintf(stderr, "bench_augru: built without OpenMP, --threads ignored\n");
 #endif

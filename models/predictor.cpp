@@ -7,8 +7,9 @@
 
 namespace dien {
 
-Predictor::Predictor(std::shared_ptr<const CtrModel> model) : model_(std::move(model)) {
+Predictor::Predictor(std::shared_ptr<const CtrModel> model, int threads) : model_(std::move(model)), threads_(threads) {
   if (!model_) fail("Predictor", "the model is null");
+  if (threads < 0) fail("Predictor", "threads must be >= 0 (0: the library default), got ", threads);
 }
 
 std::shared_ptr<Workspace> Predictor::checkout() const {
@@ -38,6 +39,7 @@ void Predictor::predict(const data::Batch& batch, float* out, size_t capacity) c
     ~Return() { self->checkin(std::move(ws)); }
   } give_back{this, ws};
   NoGradGuard no_grad;
+  ThreadScope threads(threads_);
   WorkspaceScope scope(ws);
   Tensor p = model_->predict(batch);
   if (p.numel() != static_cast<int64_t>(n))

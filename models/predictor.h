@@ -21,6 +21,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/threads.h"
 #include "core/workspace.h"
 #include "data/dataset.h"
 #include "models/ctr_model.h"
@@ -29,7 +30,9 @@ namespace dien {
 
 class Predictor {
  public:
-  explicit Predictor(std::shared_ptr<const CtrModel> model);
+  // threads: intra-op threads of each call (core/threads.h); 1 by default, as a serving call
+  // should (N request threads then run N single-threaded calls); 0: the library default.
+  explicit Predictor(std::shared_ptr<const CtrModel> model, int threads = 1);
 
   // Probabilities (binary) or predictions (regression), one per row of `batch` (on the model's
   // device).
@@ -47,6 +50,7 @@ class Predictor {
   void checkin(std::shared_ptr<Workspace> ws) const;
 
   std::shared_ptr<const CtrModel> model_;
+  int threads_;
   mutable std::mutex mu_;
   mutable std::vector<std::shared_ptr<Workspace>> idle_;
   mutable size_t made_ = 0;

@@ -37,14 +37,14 @@ void run_predict(const PredictArgs& a) {
                                     : load_like_training(slot, a.data, a.oov, /*negatives=*/false);
   const int64_t n = ds.rows();
   std::vector<float> preds(static_cast<size_t>(n));
-  Predictor predictor(m);
+  // Each worker serves whole batches with one intra-op thread, as a service answering requests
+  // in parallel would; a single worker uses the library default (every core).
+  Predictor predictor(m, /*threads=*/0);
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   const int64_t batches = (n + a.batch_size - 1) / a.batch_size;
   const int workers = static_cast<int>(std::clamp<int64_t>(
       a.workers > 0 ? a.workers : std::max(1u, std::thread::hardware_concurrency()), 1, std::max<int64_t>(batches, 1)));
-  // Each worker serves whole batches; the kernels run single-threaded inside, as a service
-  // answering requests in parallel would.
   std::atomic<int64_t> next{0};
   std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
   const auto t0 = std::chrono::steady_clock::now();
@@ -52,7 +52,7 @@ void run_predict(const PredictArgs& a) {
   for (int w = 0; w < workers; ++w) {
     pool.emplace_back([&, w] {
       try {
-        set_threads(workers > 1 ? 1 : 0);
+        ThreadScope scope(workers > 1 ? 1 : 0);
         for (int64_t b; (b = next.fetch_add(1)) < batches;) {
           const int64_t lo = b * a.batch_size, hi = std::min(n, lo + a.batch_size);
           data::Batch batch = ds.gather(order, lo, hi, m->device());

@@ -8,18 +8,10 @@
 #include "apps/dien/commands.h"
 #include "core/error.h"
 
-#if DIEN_WITH_OPENMP
-#include <omp.h>
-#endif
+#include "core/threads.h"
 
 namespace dien::cli {
-void set_threads(int threads) {
-#if DIEN_WITH_OPENMP
-  if (threads > 0) omp_set_num_threads(threads);
-#else
-  (void)threads;
-#endif
-}
+void set_threads(int threads) { dien::set_num_threads(threads); }
 }  // namespace dien::cli
 
 int main(int argc, char** argv) {

@@ -52,6 +52,7 @@ void gemm_one(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64_t
 // a [M,K]|[K,M] or [B,M,K]|[B,K,M]; b [K,N]|[N,K] or [B,K,N]|[B,N,K]; c [M,N] or [B,M,N].
 void CpuBackend::gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c, double alpha,
                       double beta) {
+  EigenThreads threads;
   dispatch_float(c.dtype(), "gemm", [&](auto tag) {
     using T = decltype(tag);
     const int nd = c.ndim();

@@ -353,6 +353,7 @@ void CpuBackend::rnn_scan_forward(RnnCell cell, GateLayout layout, const Tensor&
                                   Tensor& states, Tensor& last, Tensor* ws) {
   const int64_t B = states.size(0), Tn = states.size(1), H = states.size(2);
   const Schedule s = make_schedule(lengths);
+  EigenThreads threads;
   dispatch_float(gi.dtype(), "rnn_scan_forward", [&](auto tag) {
     using T = decltype(tag);
     scan_forward<T>(cell, layout, s, gi.data<T>(), nullable_data<T>(att), nullable_data<T>(h0), w_hh.data<T>(), nullable_data<T>(b_hh),
@@ -367,6 +368,7 @@ void CpuBackend::rnn_scan_backward(RnnCell cell, GateLayout layout, const Tensor
                                    const Tensor& states, const Tensor& ws, const Tensor* g_states,
                                    const Tensor* g_last, Tensor& g_gi, Tensor* g_h0, Tensor* g_att,
                                    Tensor* g_w_hh, Tensor* g_b_hh) {
+  EigenThreads threads;
   const int64_t B = states.size(0), Tn = states.size(1), H = states.size(2);
   const Schedule s = make_schedule(lengths);
   dispatch_float(gi.dtype(), "rnn_scan_backward", [&](auto tag) {
