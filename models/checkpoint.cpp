@@ -107,6 +107,14 @@ json read_checkpoint_config(const std::string& dir) {
   return c;
 }
 
+std::string resolve_checkpoint(const std::string& path) {
+  if (fs::exists(fs::path(path) / "config.json")) return path;
+  for (const char* sub : {"best", "last"})
+    if (fs::exists(fs::path(path) / sub / "config.json")) return (fs::path(path) / sub).string();
+  if (!fs::exists(path)) fail("dien", "model '", path, "' does not exist");
+  fail("dien", "'", path, "' is not a checkpoint: it has no config.json, best/ or last/");
+}
+
 bool has_optimizer_state(const std::string& dir) { return fs::exists(join(dir, "optimizer.safetensors")); }
 bool has_trainer_state(const std::string& dir) { return fs::exists(join(dir, "trainer.json")); }
 

@@ -42,6 +42,9 @@ void save_checkpoint(const std::string& dir, const CtrModel& model, const Optimi
 
 // config.json, checked for format and version.
 nlohmann::json read_checkpoint_config(const std::string& dir);
+// A checkpoint directory for `path`: itself when it holds config.json, else its best/, else its
+// last/ (a `dien train --out` directory). Throws dien::Error when there is none.
+std::string resolve_checkpoint(const std::string& path);
 bool has_optimizer_state(const std::string& dir);
 bool has_trainer_state(const std::string& dir);
 

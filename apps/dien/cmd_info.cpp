@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/dien/commands.h"
-#include "apps/dien/model_dir.h"
 #include "models/checkpoint.h"
 
 namespace dien::cli {

@@ -13,7 +13,6 @@
 
 #include "apps/dien/commands.h"
 #include "apps/dien/data_source.h"
-#include "apps/dien/model_dir.h"
 #include "models/checkpoint.h"
 #include "models/predictor.h"
 
