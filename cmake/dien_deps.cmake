@@ -30,11 +30,8 @@ if(NOT EXISTS /usr/include/CLI/CLI.hpp AND EXISTS ${DIEN_DEPS_DIR}/include/CLI/C
 endif()
 
 find_package(OpenMP)
-if(OpenMP_CXX_FOUND)
+if(OpenMP_CXX_FOUND)  # DIEN_WITH_OPENMP=1|0 is a definition of the dien targets (CMakeLists.txt)
   target_link_libraries(dien_deps INTERFACE OpenMP::OpenMP_CXX)
-  target_compile_definitions(dien_deps INTERFACE DIEN_WITH_OPENMP=1)
-else()
-  target_compile_definitions(dien_deps INTERFACE DIEN_WITH_OPENMP=0)
 endif()
 find_package(Threads REQUIRED)
 target_link_libraries(dien_deps INTERFACE Threads::Threads)

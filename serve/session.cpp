@@ -13,6 +13,7 @@
 #include "core/threads.h"
 #include "models/checkpoint.h"
 #include "serve/arena.h"
+#include "serve/errors.h"
 #include "serve/plan.h"
 #include "serve/schema.h"
 #include "serve/scorer.h"
@@ -59,12 +60,12 @@ std::shared_ptr<Session> Session::open(const std::string& path, const SessionOpt
     config = read_checkpoint_config(dir);
     model = load_model(dir);
   } catch (const Error& e) {
-    fail("Session::open", "cannot open model '", path, "': ", e.what());
+    raise<ModelError>("Session::open", "cannot open model '", path, "': ", e.what());
   }
   try {
     return from_model(std::move(model), config["data"].dump(), options);
   } catch (const Error& e) {
-    fail("Session::open", dir, ": ", e.what());
+    raise<ModelError>("Session::open", dir, ": ", e.what());
   }
 }
 
@@ -249,7 +250,8 @@ void Session::resolve(const Request& r, Resolved& out, Arena& arena) const {
     } else {
       out.entry = cache_->find(key);
       if (!out.entry)
-        fail(kReq, "user key '", key, "' has no cached history: give the history (set_sequence) or append events first");
+        raise<NotFoundError>(kReq, "user key '", key,
+                             "' has no cached history: give the history (set_sequence) or append events first");
       out.lock = std::unique_lock<std::mutex>(out.entry->mu);
       UserState& st = out.entry->state;
       if (st.stale) {
@@ -309,7 +311,8 @@ void Session::score(const Request& r, float* out, size_t capacity) const {
   if (r.schema_ != schema_) fail(kReq, "this request was made by another session");
   const int64_t K = r.candidates();
   if (K > 0 && capacity < static_cast<size_t>(K))
-    fail("Session::score", "the output buffer holds ", capacity, " floats but the request has ", K, " candidates");
+    raise<CapacityError>("Session::score", "the output buffer holds ", capacity, " floats but the request has ", K,
+                         " candidates");
   if (K > 0 && !out) fail("Session::score", "the output buffer is null");
   const int threads = threads_ > 0 ? threads_ : num_threads();
   std::unique_ptr<Scratch> scratch = checkout();
@@ -342,7 +345,7 @@ void Session::append_event(const std::string& user_key, const std::map<std::stri
 void Session::append_event(const std::string& user_key, const char* const* features, const char* const* values,
                            size_t n) const {
   const char* op = "append_event";
-  if (!cache_) fail(op, "this session has no user-state cache (open it with user_cache_capacity > 0)");
+  if (!cache_) raise<StateError>(op, "this session has no user-state cache (open it with user_cache_capacity > 0)");
   if (user_key.empty()) fail(op, "the user key is empty");
   if (n && (!features || !values)) fail(op, "features or values is null");
   const ServingPlan& p = *plan_;
