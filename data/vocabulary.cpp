@@ -24,17 +24,43 @@ Vocabulary::Vocabulary(std::vector<std::string> values, std::vector<int64_t> cou
     : values_(std::move(values)), counts_(std::move(counts)), policy_(policy) {
   if (counts_.empty()) counts_.assign(values_.size(), 0);
   DIEN_CHECK(counts_.size() == values_.size(), "vocabulary", values_.size(), " values but ", counts_.size(), " counts");
-  index_.reserve(values_.size());
+  build_index();
+}
+
+namespace {
+uint64_t hash_of(std::string_view v) { return std::hash<std::string_view>{}(v) * 0x9E3779B97F4A7C15ull; }
+}  // namespace
+
+void Vocabulary::build_index() {
+  if (values_.size() >= (size_t{1} << 30)) fail("vocabulary", values_.size(), " values: more than 2^30");
+  size_t slots = 16;
+  while (slots < 2 * values_.size()) slots *= 2;
+  mask_ = slots - 1;
+  slot_id_.assign(slots, 0);
+  slot_tag_.assign(slots, 0);
   for (size_t i = 0; i < values_.size(); ++i) {
-    if (!index_.emplace(values_[i], static_cast<int64_t>(i) + 1).second)
-      fail("vocabulary", "value '", values_[i], "' appears twice (ids ", index_[values_[i]], " and ", i + 1, ")");
+    const uint64_t h = hash_of(values_[i]);
+    uint64_t s = h & mask_;
+    while (slot_id_[s] != 0) {
+      const int32_t other = slot_id_[s];
+      if (values_[static_cast<size_t>(other - 1)] == values_[i])
+        fail("vocabulary", "value '", values_[i], "' appears twice (ids ", other, " and ", i + 1, ")");
+      s = (s + 1) & mask_;
+    }
+    slot_id_[s] = static_cast<int32_t>(i + 1);
+    slot_tag_[s] = static_cast<uint32_t>(h >> 32);
   }
 }
 
 std::optional<int64_t> Vocabulary::find(std::string_view v) const {
-  auto it = index_.find(std::string(v));
-  if (it == index_.end()) return std::nullopt;
-  return it->second;
+  if (slot_id_.empty()) return std::nullopt;
+  const uint64_t h = hash_of(v);
+  const uint32_t tag = static_cast<uint32_t>(h >> 32);
+  for (uint64_t s = h & mask_;; s = (s + 1) & mask_) {
+    const int32_t id = slot_id_[s];
+    if (id == 0) return std::nullopt;
+    if (slot_tag_[s] == tag && values_[static_cast<size_t>(id - 1)] == v) return id;
+  }
 }
 
 int64_t Vocabulary::lookup(std::string_view v, const Place& at, const char* op) {

@@ -45,7 +45,7 @@ struct Kernels {
   void (*activate)(const ActParams& p, float* x, int64_t M, int64_t N, int64_t ld);
   // out[m] = dot(A[m, 0:K], w) + b for m < M (K any).
   void (*rowdot)(int64_t M, int64_t K, const float* A, int64_t lda, const float* w, float b, float* out);
-  // In place over x[0:n]: softmax (max subtracted), or nothing when !normalize. n >= 0.
+  // In place over x[0:n]: softmax (max subtracted, the sum in double). n >= 0.
   void (*softmax)(float* x, int64_t n);
   // y[M, N] = x[M, N] * v[N] (v broadcast over rows), N a multiple of width.
   void (*mul_rows)(int64_t M, int64_t N, const float* x, int64_t ldx, const float* v, float* y, int64_t ldy);
@@ -71,6 +71,15 @@ struct Kernels {
   void (*gru_rbl_update)(Cell cell, int64_t M, int64_t Hp, const float* gi, int64_t gi_ld, const float* aigru_scale,
                          int64_t scale_ld, const float* gi_bias, const float* gh, int64_t gh_ld, const float* att,
                          int64_t att_ld, float* h, int64_t h_ld);
+  // The LinearBeforeReset step transposed, for many rows (candidates) at once: hT [H, ld] holds
+  // candidate c in column c (N columns, a multiple of width), gh = W_hh hT + b_hh [3H, ld]; gi
+  // the step's projections (gate blocks at 0, gi_hp, 2 gi_hp), one value per hidden unit shared
+  // by every column; scale (AIGRU): a[c] * gi + gi_bias; att[c]: AGRU/AUGRU's score. Each
+  // element gets the same operations as in gru_lbr, so both layouts agree bit for bit.
+  void (*gru_lbr_cols)(Cell cell, int64_t H, int64_t N, int64_t ld, const float* gi, int64_t gi_hp, const float* scale,
+                       const float* gi_bias, const float* gh, const float* att, float* hT);
+  // C[j, 0:N] = v[j] for j < M.
+  void (*fill_rows)(int64_t M, int64_t N, const float* v, float* C, int64_t ldc);
 };
 
 // The kernels for `isa`: "auto" (the best the CPU supports; the environment variable DIEN_ISA,

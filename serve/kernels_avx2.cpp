@@ -3,6 +3,8 @@
 // CMakeLists.txt compiles this file with that instruction set's flags (and nothing else here).
 #include <cstdint>
 
+#include <immintrin.h>  // the reciprocal estimate (gnu_inline intrinsics: nothing out of line)
+
 #include "serve/kernels.h"
 
 #define DIEN_VEC_WIDTH 8

@@ -151,6 +151,9 @@ PackedGru pack_gru(const State& s, const std::string& prefix, const std::string&
   };
   pack("weight_ih", in, g.wih_t);
   pack("weight_hh", H, g.whh_t);
+  const Dense whh = get(s, prefix + "weight_hh" + suffix), bhh = get(s, prefix + "bias_hh" + suffix);
+  g.whh.assign(whh.v.begin(), whh.v.end());
+  g.bhh_rows.assign(bhh.v.begin(), bhh.v.end());
   bias("bias_ih", g.bih);
   bias("bias_hh", g.bhh);
   return g;

@@ -52,6 +52,7 @@ struct PackedGru {
   int64_t in = 0, hidden = 0, hp = 0;
   std::vector<float> wih_t, bih;  // [in, 3hp], [3hp]
   std::vector<float> whh_t, bhh;  // [hidden, 3hp], [3hp]
+  std::vector<float> whh, bhh_rows;  // torch's layout [3 hidden, hidden] and [3 hidden] (transposed steps)
 };
 
 // Where the first DNN layer's input comes from (its columns [offset, offset + width)).

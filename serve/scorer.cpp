@@ -237,7 +237,27 @@ void score_block(const ServingPlan& p, const ScoreInputs& in, const UserPart& u,
   }
   // The final interest [n, Ep].
   float* F = nullptr;
-  if (p.kind == "dien" && p.evolution != Evolution::Gru) {
+  if (p.kind == "dien" && p.evolution != Evolution::Gru && p.lbr && in.K >= k.width) {
+    // Many candidates: the recurrence transposed (serve/kernels.h gru_lbr_cols), candidates along
+    // the vector lanes, so no lane is padding along the hidden units; the same bits as below.
+    const PackedGru& g = p.evolving;
+    const int64_t H = g.hidden, Np = pad_to(n, k.width), G = 3 * g.hp;
+    float* AT = arena.zeros(std::max<int64_t>(L, 1) * Np);  // [L, Np]: a_t of every candidate
+    for (int64_t c = 0; c < n; ++c)
+      for (int64_t t = 0; t < L; ++t) AT[t * Np + c] = A[c * L + t];
+    float* hT = arena.zeros(H * Np);
+    float* gh = arena.alloc(3 * H * Np);
+    const bool aigru = p.evolution == Evolution::Aigru;
+    for (int64_t t = 0; t < L; ++t) {
+      k.fill_rows(3 * H, Np, g.bhh_rows.data(), gh, Np);
+      k.gemm(3 * H, Np, H, g.whh.data(), H, hT, Np, gh, Np, nullptr, true);
+      k.gru_lbr_cols(aigru ? Cell::Gru : p.cell, H, Np, Np, u.gi_evo + t * G, g.hp, aigru ? AT + t * Np : nullptr,
+                     aigru ? g.bih.data() : nullptr, gh, aigru ? nullptr : AT + t * Np, hT);
+    }
+    F = arena.zeros(n * g.hp);
+    for (int64_t e = 0; e < H; ++e)
+      for (int64_t c = 0; c < n; ++c) F[c * g.hp + e] = hT[e * Np + c];
+  } else if (p.kind == "dien" && p.evolution != Evolution::Gru) {
     const PackedGru& g = p.evolving;
     const int64_t G = 3 * g.hp;
     F = arena.zeros(n * g.hp);
