@@ -41,6 +41,10 @@ struct Kernels {
   // rows (bias may be null: 0). N is a multiple of width; lda >= K, ldb and ldc >= N.
   void (*gemm)(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
                int64_t ldc, const float* bias, bool accumulate);
+  // C = act(init + bias + A B): init [M, N] (stride ldi; may be C itself) or null, bias [N] or
+  // null, act or null; the same per-element order as gemm. Fuses the passes around a product.
+  void (*gemm_ex)(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
+                  int64_t ldc, const float* init, int64_t ldi, const float* bias, const ActParams* act);
   // x[M, N] (stride ld) = act(x) in place, N a multiple of width.
   void (*activate)(const ActParams& p, float* x, int64_t M, int64_t N, int64_t ld);
   // out[m] = dot(A[m, 0:K], w) + b for m < M (K any).

@@ -71,8 +71,8 @@ const float* run_mlp(const Kernels& k, const PackedMlp& mlp, const float* x, int
   for (size_t i = 0; i < mlp.linears.size(); ++i) {
     const PackedLinear& l = mlp.linears[i];
     float* y = arena.alloc(M * l.out_pad);
-    k.gemm(M, l.out_pad, l.in, cur, cur_ld, l.wt.data(), l.out_pad, y, l.out_pad, l.bias.data(), false);
-    k.activate(mlp.acts[i].params(), y, M, l.out_pad, l.out_pad);
+    const ActParams act = mlp.acts[i].params();
+    k.gemm_ex(M, l.out_pad, l.in, cur, cur_ld, l.wt.data(), l.out_pad, y, l.out_pad, nullptr, 0, l.bias.data(), &act);
     cur = y;
     cur_ld = l.out_pad;
   }
@@ -210,13 +210,13 @@ void score_block(const ServingPlan& p, const ScoreInputs& in, const UserPart& u,
     float* v = arena.alloc(A1p);
     float* X = arena.alloc(L * Ep);
     float* C = arena.alloc(L * A1p);
+    const ActParams act0 = p.act0.params();
     for (int64_t c = 0; c < n; ++c) {
       const float* q = Q + c * Ep;
       k.gemm(1, A1p, E, q, Ep, p.q_side.wt.data(), A1p, v, A1p, nullptr, false);
       k.mul_rows(L, Ep, u.att_keys, Ep, q, X, Ep);
-      k.add_rows(L, A1p, u.U, A1p, v, C, A1p);
-      k.gemm(L, A1p, E, X, Ep, p.p_side.wt.data(), A1p, C, A1p, nullptr, true);
-      k.activate(p.act0.params(), C, L, A1p, A1p);
+      // act0(U + v + (k * q) Wp): the user's key side, the candidate's query side, the product term.
+      k.gemm_ex(L, A1p, E, X, Ep, p.p_side.wt.data(), A1p, C, A1p, u.U, A1p, v, &act0);
       const float* h = C;
       int64_t ld = A1p, width = p.q_side.out;
       if (!p.rest.linears.empty()) {
@@ -247,10 +247,11 @@ void score_block(const ServingPlan& p, const ScoreInputs& in, const UserPart& u,
       for (int64_t t = 0; t < L; ++t) AT[t * Np + c] = A[c * L + t];
     float* hT = arena.zeros(H * Np);
     float* gh = arena.alloc(3 * H * Np);
+    float* bias = arena.alloc(3 * H * Np);  // b_hh along each row: every step's initial gh
+    k.fill_rows(3 * H, Np, g.bhh_rows.data(), bias, Np);
     const bool aigru = p.evolution == Evolution::Aigru;
     for (int64_t t = 0; t < L; ++t) {
-      k.fill_rows(3 * H, Np, g.bhh_rows.data(), gh, Np);
-      k.gemm(3 * H, Np, H, g.whh.data(), H, hT, Np, gh, Np, nullptr, true);
+      k.gemm_ex(3 * H, Np, H, g.whh.data(), H, hT, Np, gh, Np, bias, Np, nullptr, nullptr);
       k.gru_lbr_cols(aigru ? Cell::Gru : p.cell, H, Np, Np, u.gi_evo + t * G, g.hp, aigru ? AT + t * Np : nullptr,
                      aigru ? g.bih.data() : nullptr, gh, aigru ? nullptr : AT + t * Np, hT);
     }
@@ -333,8 +334,8 @@ void score_block(const ServingPlan& p, const ScoreInputs& in, const UserPart& u,
   for (size_t i = 1; i < p.dnn.linears.size(); ++i) {
     const PackedLinear& l = p.dnn.linears[i];
     float* y = arena.alloc(n * l.out_pad);
-    k.gemm(n, l.out_pad, l.in, h, ld, l.wt.data(), l.out_pad, y, l.out_pad, l.bias.data(), false);
-    k.activate(p.dnn.acts[i].params(), y, n, l.out_pad, l.out_pad);
+    const ActParams act = p.dnn.acts[i].params();
+    k.gemm_ex(n, l.out_pad, l.in, h, ld, l.wt.data(), l.out_pad, y, l.out_pad, nullptr, 0, l.bias.data(), &act);
     h = y;
     ld = l.out_pad;
   }
