@@ -373,12 +373,14 @@ void score(const ServingPlan& p, const ScoreInputs& in, float* out, const std::v
   const UserPart u = user_part(p, in, *arenas[0]);
   const int64_t K = in.K;
   // Blocks of candidates, one per thread, at least 8 candidates a block.
-  const int64_t blocks = std::min<int64_t>(static_cast<int64_t>(arenas.size()), std::max<int64_t>(1, K / 8));
+  constexpr int64_t kMaxBlocks = 64;
+  const int64_t blocks =
+      std::min<int64_t>({static_cast<int64_t>(arenas.size()), std::max<int64_t>(1, K / 8), kMaxBlocks});
   if (blocks <= 1) {
     score_block(p, in, u, 0, K, out, *arenas[0]);
     return;
   }
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(blocks));
+  std::exception_ptr errors[kMaxBlocks];
 #if DIEN_WITH_OPENMP
 #pragma omp parallel for num_threads(static_cast<int>(blocks)) schedule(static, 1)
 #endif

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -24,29 +25,42 @@ namespace {
 constexpr const char* kReq = "request";
 }
 
+// A request after validation: the scorer's inputs, plus the cache entry it reads (locked while
+// it is read). Kept in a Scratch, so its vectors keep their memory from call to call.
+struct Session::Resolved {
+  ScoreInputs in;
+  std::vector<const int64_t*> seq;
+  std::vector<int64_t> len;
+  std::shared_ptr<UserStateCache::Entry> entry;
+  std::unique_lock<std::mutex> lock;
+  void release() {
+    if (lock.owns_lock()) lock.unlock();
+    lock = std::unique_lock<std::mutex>();
+    entry.reset();
+  }
+};
+
+// Everything a scoring call needs besides its inputs: arenas (one per thread) and the resolved
+// request. Reused, so that a warm call allocates nothing.
 struct Session::Scratch {
+  std::thread::id owner;  // the thread that used it last: its memory is in that core's caches
   std::vector<std::unique_ptr<Arena>> arenas;
-  std::vector<Arena*> view(int n) {
+  std::vector<Arena*> view_;
+  Resolved res;
+  const std::vector<Arena*>& view(int n) {
     while (static_cast<int>(arenas.size()) < n) arenas.push_back(std::make_unique<Arena>());
-    std::vector<Arena*> v;
+    view_.clear();
     for (int i = 0; i < n; ++i) {
       arenas[static_cast<size_t>(i)]->reset();
-      v.push_back(arenas[static_cast<size_t>(i)].get());
+      view_.push_back(arenas[static_cast<size_t>(i)].get());
     }
-    return v;
+    return view_;
   }
 };
 
 struct Session::Pool {
   std::mutex mu;
   std::vector<std::unique_ptr<Scratch>> idle;
-};
-
-// A request after validation: the scorer's inputs, plus the cache entry it reads (locked).
-struct Session::Resolved {
-  ScoreInputs in;
-  std::shared_ptr<UserStateCache::Entry> entry;
-  std::unique_lock<std::mutex> lock;
 };
 
 Session::~Session() = default;
@@ -105,11 +119,23 @@ std::vector<FeatureInfo> Session::features() const {
   return out;
 }
 
+// The scratch this thread used last when it is idle (so that two request threads do not trade
+// their scratch memory between cores on every call), else any idle one, else a new one.
 std::unique_ptr<Session::Scratch> Session::checkout() const {
+  const std::thread::id me = std::this_thread::get_id();
   std::lock_guard<std::mutex> lock(pool_->mu);
-  if (pool_->idle.empty()) return std::make_unique<Scratch>();
-  std::unique_ptr<Scratch> s = std::move(pool_->idle.back());
-  pool_->idle.pop_back();
+  auto& idle = pool_->idle;
+  if (idle.empty()) {
+    auto s = std::make_unique<Scratch>();
+    s->owner = me;
+    return s;
+  }
+  size_t pick = idle.size() - 1;
+  for (size_t i = 0; i < idle.size(); ++i)
+    if (idle[i]->owner == me) pick = i;
+  std::unique_ptr<Scratch> s = std::move(idle[pick]);
+  idle.erase(idle.begin() + static_cast<std::ptrdiff_t>(pick));
+  s->owner = me;
   return s;
 }
 
@@ -196,8 +222,10 @@ void Session::resolve(const Request& r, Resolved& out, Arena& arena) const {
   }
 
   // The history: given, derived, or from the user-state cache.
-  std::vector<const int64_t*> seq(nh, nullptr);
-  std::vector<int64_t> len(nh, -1);
+  std::vector<const int64_t*>& seq = out.seq;
+  std::vector<int64_t>& len = out.len;
+  seq.assign(nh, nullptr);
+  len.assign(nh, -1);
   size_t given = 0;
   static const int64_t kNone = 0;  // a non-null pointer for empty histories
   for (size_t i = 0; i < nh; ++i) {
@@ -321,8 +349,12 @@ void Session::score(const Request& r, float* out, size_t capacity) const {
     std::unique_ptr<Scratch>& sc;
     ~Return() { s->checkin(std::move(sc)); }
   } give_back{this, scratch};
-  std::vector<Arena*> arenas = scratch->view(std::max(1, threads));
-  Resolved res;
+  const std::vector<Arena*>& arenas = scratch->view(std::max(1, threads));
+  Resolved& res = scratch->res;
+  struct Release {  // the cache entry's lock goes before the scratch returns to the pool
+    Resolved& r;
+    ~Release() { r.release(); }
+  } release{res};
   resolve(r, res, *arenas[0]);
   serve::score(*plan_, res.in, out, arenas);
 }
@@ -380,7 +412,7 @@ void Session::append_event(const std::string& user_key, const char* const* featu
     std::unique_ptr<Scratch>& sc;
     ~Return() { s->checkin(std::move(sc)); }
   } give_back{this, scratch};
-  Arena& arena = *scratch->view(1)[0];
+  Arena& arena = *scratch->view(1)[0];  // (the entry's lock below is released before the scratch)
   std::lock_guard<std::mutex> lock(e->mu);
   UserState& st = e->state;
   if (st.ids.size() != nh) {
