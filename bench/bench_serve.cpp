@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -39,6 +40,7 @@ struct Options {
   std::string model_dir, isa = "auto", only;  // only: one mode (single|candidates|append|cached|threads)
   double seconds = 0;                          // per case (default 2, --quick 0.3)
   bool naive = true;                           // --no-naive: the session only (profiling)
+  std::string data;                            // window mode: histories from an Amazon-format file
   bool run(const char* mode) const { return only.empty() || only == mode; }
 };
 
@@ -181,6 +183,95 @@ void print(const std::vector<Row>& rows, const Options& o, const std::string& mo
                 static_cast<long long>(r.K), static_cast<long long>(r.T), r.threads, r.s.p50, r.s.p99, r.s.qps);
 }
 
+// The approximate sliding window's error: users whose streams run past maxlen, events appended
+// one at a time to an exact session and to an approximate one; after each event beyond maxlen
+// both score the user's candidate. Prints the distribution of |p_approx - p_exact|.
+void window_error(const Options& o, const BenchModel& b, int64_t T) {
+  serve::SessionOptions exact, approx;
+  exact.user_cache_capacity = approx.user_cache_capacity = 4096;
+  approx.exact_window = false;
+  exact.isa = approx.isa = o.isa;
+  auto se = serve::Session::from_model(b.model, b.slot, exact);
+  auto sa = serve::Session::from_model(b.model, b.slot, approx);
+  // Streams of (item, category): from --data (each line's history, then the items of the lines
+  // after it), else random ids.
+  std::vector<std::pair<std::string, std::string>> events;
+  std::vector<std::pair<std::string, std::string>> targets;
+  Generator g(11);
+  if (!o.data.empty()) {
+    std::ifstream in(o.data);
+    std::string line;
+    while (std::getline(in, line) && events.size() < 200000) {
+      std::vector<std::string> f;
+      size_t start = 0;
+      for (size_t i = 0; i <= line.size(); ++i)
+        if (i == line.size() || line[i] == '\t') {
+          f.push_back(line.substr(start, i - start));
+          start = i + 1;
+        }
+      if (f.size() != 6) continue;
+      targets.emplace_back(f[2], f[3]);
+      size_t a = 0, c = 0;
+      for (size_t i = 0; i <= f[4].size(); ++i)
+        if (i == f[4].size() || f[4][i] == '\x02') {
+          const size_t j = f[5].find('\x02', c);
+          const size_t cend = j == std::string::npos ? f[5].size() : j;
+          if (i > a) events.emplace_back(f[4].substr(a, i - a), f[5].substr(c, cend - c));
+          a = i + 1;
+          c = cend + 1;
+        }
+    }
+  }
+  if (events.empty() || targets.empty()) {
+    for (int i = 0; i < 100000; ++i)
+      events.emplace_back(item_name(static_cast<int64_t>(g.randint(static_cast<uint64_t>(b.items)))),
+                          cate_name(static_cast<int64_t>(g.randint(static_cast<uint64_t>(b.cates)))));
+    for (int i = 0; i < 1000; ++i) targets.push_back(events[static_cast<size_t>(g.randint(events.size()))]);
+  }
+  const int users = o.quick ? 50 : 300, extra = 3 * static_cast<int>(T);
+  std::vector<double> diffs;
+  serve::Request ra = sa->new_request(), re = se->new_request();
+  for (int u = 0; u < users; ++u) {
+    const std::string key = "w" + std::to_string(u);
+    const size_t first = static_cast<size_t>(g.randint(events.size() - static_cast<uint64_t>(T + extra) - 1));
+    const auto& target = targets[static_cast<size_t>(u) % targets.size()];
+    for (int64_t t = 0; t < T + extra; ++t) {
+      const auto& ev = events[first + static_cast<size_t>(t)];
+      const char* f[2] = {"item_id", "cate_id"};
+      const char* v[2] = {ev.first.c_str(), ev.second.c_str()};
+      se->append_event(key, f, v, 2);
+      sa->append_event(key, f, v, 2);
+      if (t < T) continue;
+      float pe, pa;
+      for (auto* x : {&ra, &re}) {
+        x->clear();
+        x->set_user_key(key);
+        x->set_user("user_id", "U1");
+        x->set_candidates("item_id", {target.first});
+        x->set_candidates("cate_id", {target.second});
+      }
+      se->score(re, &pe, 1);
+      sa->score(ra, &pa, 1);
+      diffs.push_back(std::fabs(static_cast<double>(pa) - pe));
+    }
+  }
+  std::sort(diffs.begin(), diffs.end());
+  auto q = [&](double f) { return diffs[std::min(diffs.size() - 1, static_cast<size_t>(f * diffs.size()))]; };
+  double mean = 0;
+  for (double d : diffs) mean += d;
+  mean /= static_cast<double>(diffs.size());
+  if (o.json) {
+    nlohmann::json j{{"mode", "window"}, {"impl", "approximate-vs-exact"}, {"T", T}, {"scores", diffs.size()},
+                     {"mean_abs", mean}, {"p50_abs", q(0.5)}, {"p99_abs", q(0.99)}, {"max_abs", diffs.back()}};
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("approximate window vs exact (T = %lld, %zu scores after the window slid, %s): |dp| mean %.2e, "
+                "p50 %.2e, p99 %.2e, max %.2e\n",
+                static_cast<long long>(T), diffs.size(), o.data.empty() ? "random streams" : o.data.c_str(), mean,
+                q(0.5), q(0.99), diffs.back());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -193,11 +284,13 @@ int main(int argc, char** argv) {
     else if (a == "--isa" && i + 1 < argc) o.isa = argv[++i];
     else if (a == "--mode" && i + 1 < argc) o.only = argv[++i];
     else if (a == "--no-naive") o.naive = false;
+    else if (a == "--data" && i + 1 < argc) o.data = argv[++i];
     else if (a == "--seconds" && i + 1 < argc) o.seconds = std::atof(argv[++i]);
     else {
       std::fprintf(stderr,
                    "usage: bench_serve [--json] [--quick] [--model DIR] [--isa auto|avx512|avx2|generic]\n"
-                   "                   [--mode single|candidates|append|cached|threads] [--seconds S] [--no-naive]\n");
+                   "                   [--mode single|candidates|append|cached|threads|window] [--seconds S] [--no-naive]\n"
+                   "                   [--data FILE]  (window: histories from a DIEN Amazon-format file)\n");
       return 2;
     }
   }
@@ -320,6 +413,10 @@ int main(int argc, char** argv) {
         (void)wall;
         rows.push_back({"single", "session", 1, T, nt, all});
       }
+    }
+    if (o.only == "window") {
+      window_error(o, b, T);
+      return 0;
     }
     print(rows, o, model_name, session->isa());
   } catch (const std::exception& e) {

@@ -68,9 +68,13 @@ IdMapping IdMapping::from_slot(const nlohmann::json& slot, const FeatureConfig& 
     auto it = m.tables_.find(table);
     if (it == m.tables_.end())
       fail(kOp, "feature '", f.name, "' looks up table '", table, "', which has no vocabulary in the checkpoint");
-    if (it->second.size() != f.vocabulary_size)
+    // Readers size a table as the vocabulary: padding 0, the values, the unknown id. Synthetic
+    // data has no unknown values and no row for them (values + 1 rows).
+    const bool with_oov = it->second.size() == f.vocabulary_size;
+    if (!with_oov && it->second.size() != f.vocabulary_size + 1)
       fail(kOp, "the vocabulary of table '", table, "' has ", it->second.size(), " ids but feature '", f.name,
            "' has an embedding of ", f.vocabulary_size, " rows: the checkpoint is inconsistent");
+    if (!with_oov) m.no_oov_row_.push_back(table);
   }
   for (auto it = m.derived_.begin(); it != m.derived_.end();) {
     const bool usable = m.tables_.count(it->first) && m.tables_.count(it->second.source_table) &&
@@ -91,10 +95,15 @@ int64_t IdMapping::map(const std::string& feature, std::string_view value, const
   }
   const Vocabulary& v = tables_.at(ft->second);
   if (auto id = v.find(value)) return *id;
-  if (policy_ == OovPolicy::Bucket) {
+  const bool has_row = !has_no_oov_row(ft->second);
+  if (policy_ == OovPolicy::Bucket && has_row) {
     if (oov) ++*oov;
     return v.oov_id();
   }
+  if (!has_row)
+    fail(where.c_str(), "feature '", feature, "': value '", std::string(value), "' is not in the vocabulary of table '",
+         ft->second, "' (", v.num_values(), " values), and this model has no row for unknown values (its training "
+         "data, e.g. synthetic, had none)");
   fail(where.c_str(), "feature '", feature, "': value '", std::string(value), "' is not in the vocabulary of table '",
        ft->second, "' (", v.num_values(), " values; the bucket OOV policy maps unknown values to id ", v.oov_id(), ")");
 }
@@ -112,10 +121,16 @@ const IdMapping::Derivation* IdMapping::derivation_for(const std::string& target
 }
 
 int64_t IdMapping::derive(const Derivation& d, const std::string& target_table, int64_t id) const {
-  const int64_t unknown = tables_.at(target_table).oov_id();
-  if (id < 0 || id >= static_cast<int64_t>(d.map.size())) return unknown;
-  const int64_t c = d.map[static_cast<size_t>(id)];
-  return c < 0 ? unknown : c;
+  const int64_t c = id >= 0 && id < static_cast<int64_t>(d.map.size()) ? d.map[static_cast<size_t>(id)] : -1;
+  if (c >= 0 && (c <= tables_.at(target_table).num_values() || !has_no_oov_row(target_table))) return c;
+  if (has_no_oov_row(target_table))
+    fail(kOp, "id ", id, " of table '", d.source_table, "' has no known '", target_table,
+         "' and this model has no row for unknown values: give the '", target_table, "' values");
+  return tables_.at(target_table).oov_id();
+}
+
+bool IdMapping::has_no_oov_row(const std::string& table) const {
+  return std::find(no_oov_row_.begin(), no_oov_row_.end(), table) != no_oov_row_.end();
 }
 
 bool IdMapping::is_excluded(const std::string& name) const {

@@ -67,6 +67,8 @@ class IdMapping {
   std::map<std::string, int64_t> feature_rows_;        // model feature -> embedding rows
   std::map<std::string, Derivation> derived_;          // target table -> derivation
   std::vector<std::string> excluded_;
+  std::vector<std::string> no_oov_row_;  // tables whose embedding has no unknown-id row
+  bool has_no_oov_row(const std::string& table) const;
 };
 
 }  // namespace dien::data

@@ -34,13 +34,17 @@ data::AmazonVocabularies vocabularies() {
   return v;
 }
 
-// A DIEN checkpoint with the vocabularies above in `dir`.
-void write_checkpoint(const std::string& dir, const std::string& gru = "AUGRU") {
+// A DIEN checkpoint with the vocabularies above in `dir`. without_oov_rows: tables of values + 1
+// rows, as models trained on the synthetic data have (no unknown values, no row for them).
+void write_checkpoint(const std::string& dir, const std::string& gru = "AUGRU", bool without_oov_rows = false) {
   data::AmazonVocabularies v = vocabularies();
   data::AmazonOptions ao;
   ao.maxlen = 6;
   ao.embedding_dim = 3;
   FeatureConfig fc = data::amazon_features(v, ao);
+  if (without_oov_rows)
+    for (auto& f : fc.features)
+      if (f.kind != FeatureKind::Dense) f.vocabulary_size -= 1;
   auto m = make_model(test::small_options("dien", gru), fc);
   nlohmann::json slot{{"format", "amazon"}, {"maxlen", 6}, {"embedding_dim", 3}, {"seed", 1},
                       {"vocabularies", v.to_json()}, {"excluded_features", nlohmann::json::array()}};
@@ -129,9 +133,11 @@ TEST_CASE("C API: corrupt or incompatible checkpoints are refused at open, with 
   corrupt("no-weights", [](const std::string& d) { fs::remove(d + "/model.safetensors"); }, {"model.safetensors"});
   corrupt("vocabulary-mismatch", [](const std::string& d) {
     nlohmann::json c = nlohmann::json::parse(std::ifstream(d + "/config.json"));
-    c["data"]["vocabularies"]["item"]["values"].push_back("extra");
-    c["data"]["vocabularies"]["item"]["counts"].push_back(1);
-    c["data"]["vocabularies"]["item_category"].push_back(1);
+    for (const char* extra : {"extra1", "extra2"}) {  // (one more would read as a table without an unknown-id row)
+      c["data"]["vocabularies"]["item"]["values"].push_back(extra);
+      c["data"]["vocabularies"]["item"]["counts"].push_back(1);
+      c["data"]["vocabularies"]["item_category"].push_back(1);
+    }
     std::ofstream(d + "/config.json") << c.dump();
   }, {"vocabulary of table 'item_id'", "inconsistent"});
   corrupt("unknown-format", [](const std::string& d) {
@@ -283,4 +289,22 @@ TEST_CASE("C API: the user-state cache", "[capi][cpu]") {
   const char* bad_f[] = {"color"};
   REQUIRE(dien_append_event(s.s, "bob", bad_f, v, 1) == DIEN_ERROR_REQUEST);
   REQUIRE_THAT(last(), Catch::Contains("unknown feature 'color'"));
+}
+
+TEST_CASE("C API: a model without unknown-id rows (synthetic data) scores known values, refuses others", "[capi][cpu]") {
+  TempDir tmp;
+  const std::string dir = tmp.file("model");
+  write_checkpoint(dir, "AUGRU", /*without_oov_rows=*/true);
+  Session s;
+  REQUIRE(dien_session_open(dir.c_str(), nullptr, &s.s) == DIEN_OK);
+  Req r;
+  REQUIRE(dien_request_create(s.s, &r.r) == DIEN_OK);
+  REQUIRE(fill(r.r) == DIEN_OK);
+  float p[2];
+  size_t n = 0;
+  REQUIRE(dien_score(s.s, r.r, p, 2, &n) == DIEN_OK);
+  REQUIRE(n == 2);
+  const char* unknown[] = {"book", "sofa"};
+  REQUIRE(dien_request_set_candidates(r.r, "item_id", unknown, 2) == DIEN_ERROR_REQUEST);
+  REQUIRE_THAT(last(), Catch::Contains("'sofa'") && Catch::Contains("no row for unknown values"));
 }
