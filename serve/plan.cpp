@@ -247,6 +247,10 @@ std::shared_ptr<const ServingPlan> ServingPlan::build(std::shared_ptr<const CtrM
     p->tables[f.table()] = EmbeddingTable{t.data<float>(), t.size(0), t.size(1)};
   }
 
+  for (size_t i = 0; i < p->history.size(); ++i) {
+    p->query_tables.push_back(p->table_of(p->history[i]));
+    p->sequence_tables.push_back(p->table_of(p->sequences[i]));
+  }
   const ActKind dnn_act = parse_activation(o.dnn_activation, "dnn_activation");
   std::vector<std::string> sparse = model_inputs::names_of(fc, FeatureKind::Sparse);
   std::vector<std::string> dense = model_inputs::names_of(fc, FeatureKind::Dense);

@@ -94,6 +94,7 @@ struct ServingPlan {
   std::vector<int64_t> query_offset;  // column of history feature i inside [E]
   std::map<std::string, EmbeddingTable> tables;  // by table name
   const EmbeddingTable& table_of(const std::string& feature) const;
+  std::vector<EmbeddingTable> query_tables, sequence_tables;  // per history feature (hot path)
 
   // DIEN
   PackedGru extractor, evolving;

@@ -199,7 +199,7 @@ void score_block(const ServingPlan& p, const ScoreInputs& in, const UserPart& u,
   // The candidates' queries: concat of the history features' embeddings [n, Ep].
   float* Q = arena.zeros(n * Ep);
   for (size_t i = 0; i < p.history.size(); ++i) {
-    const EmbeddingTable& t = p.table_of(p.history[i]);
+    const EmbeddingTable& t = p.query_tables[i];
     for (int64_t c = 0; c < n; ++c)
       std::memcpy(Q + c * Ep + p.query_offset[i], t.data + in.query[i][c0 + c] * t.dim, sizeof(float) * static_cast<size_t>(t.dim));
   }
@@ -352,7 +352,7 @@ void embed_events(const ServingPlan& p, const HistoryIds& h, int64_t t0, int64_t
   for (int64_t t = 0; t < n; ++t) {
     float* row = keys + t * Ep;
     for (size_t i = 0; i < p.sequences.size(); ++i) {
-      const EmbeddingTable& tb = p.table_of(p.sequences[i]);
+      const EmbeddingTable& tb = p.sequence_tables[i];
       std::memcpy(row + p.query_offset[i], tb.data + h.seq[i][t0 + t] * tb.dim, sizeof(float) * static_cast<size_t>(tb.dim));
     }
     for (int64_t e = p.E; e < Ep; ++e) row[e] = 0.f;
