@@ -84,28 +84,44 @@ IdMapping IdMapping::from_slot(const nlohmann::json& slot, const FeatureConfig& 
   return m;
 }
 
-int64_t IdMapping::map(const std::string& feature, std::string_view value, const std::string& where,
-                       int64_t* oov) const {
+IdMapping::Column IdMapping::column(const std::string& feature, const std::string& where) const {
   auto ft = feature_table_.find(feature);
   if (ft == feature_table_.end()) fail(where.c_str(), "feature '", feature, "' is not a sparse or varlen feature of the model");
-  if (format_ == "ids") {
-    const int64_t id = parse_id(value, where, feature), rows = feature_rows_.at(feature);
-    if (id >= rows) fail(where.c_str(), "feature '", feature, "': id ", id, " is outside the embedding's [0, ", rows, ")");
+  Column c;
+  c.feature = &ft->first;
+  c.table = &ft->second;
+  c.rows = feature_rows_.at(feature);
+  if (format_ != "ids") {
+    c.vocab = &tables_.at(ft->second);
+    c.oov_row = !has_no_oov_row(ft->second);
+  }
+  return c;
+}
+
+int64_t IdMapping::map(const std::string& feature, std::string_view value, const std::string& where,
+                       int64_t* oov) const {
+  return map(column(feature, where), value, where, oov);
+}
+
+int64_t IdMapping::map(const Column& c, std::string_view value, const std::string& where, int64_t* oov) const {
+  const std::string& feature = *c.feature;
+  if (!c.vocab) {
+    const int64_t id = parse_id(value, where, feature);
+    if (id >= c.rows) fail(where.c_str(), "feature '", feature, "': id ", id, " is outside the embedding's [0, ", c.rows, ")");
     return id;
   }
-  const Vocabulary& v = tables_.at(ft->second);
+  const Vocabulary& v = *c.vocab;
   if (auto id = v.find(value)) return *id;
-  const bool has_row = !has_no_oov_row(ft->second);
-  if (policy_ == OovPolicy::Bucket && has_row) {
+  if (policy_ == OovPolicy::Bucket && c.oov_row) {
     if (oov) ++*oov;
     return v.oov_id();
   }
-  if (!has_row)
+  if (!c.oov_row)
     fail(where.c_str(), "feature '", feature, "': value '", std::string(value), "' is not in the vocabulary of table '",
-         ft->second, "' (", v.num_values(), " values), and this model has no row for unknown values (its training "
+         *c.table, "' (", v.num_values(), " values), and this model has no row for unknown values (its training "
          "data, e.g. synthetic, had none)");
   fail(where.c_str(), "feature '", feature, "': value '", std::string(value), "' is not in the vocabulary of table '",
-       ft->second, "' (", v.num_values(), " values; the bucket OOV policy maps unknown values to id ", v.oov_id(), ")");
+       *c.table, "' (", v.num_values(), " values; the bucket OOV policy maps unknown values to id ", v.oov_id(), ")");
 }
 
 const Vocabulary& IdMapping::vocabulary_of(const std::string& feature) const {

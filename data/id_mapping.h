@@ -40,6 +40,16 @@ class IdMapping {
   // dien::Error("<where>: feature '<f>': value '<v>' is not in the vocabulary ...").
   int64_t map(const std::string& feature, std::string_view value, const std::string& where,
               int64_t* oov = nullptr) const;
+  // The same with the feature's table resolved once (for the many values of one column).
+  struct Column {
+    const std::string* feature = nullptr;
+    const std::string* table = nullptr;
+    const Vocabulary* vocab = nullptr;  // null: integer ids (no vocabularies)
+    int64_t rows = 0;
+    bool oov_row = true;
+  };
+  Column column(const std::string& feature, const std::string& where) const;
+  int64_t map(const Column& c, std::string_view value, const std::string& where, int64_t* oov = nullptr) const;
   const Vocabulary& vocabulary_of(const std::string& feature) const;  // throws naming the feature
   OovPolicy policy() const { return policy_; }
   std::string format() const { return format_; }

@@ -2,6 +2,7 @@
 #include "data/vocabulary.h"
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <numeric>
 #include <sstream>
@@ -36,30 +37,41 @@ void Vocabulary::build_index() {
   size_t slots = 16;
   while (slots < 2 * values_.size()) slots *= 2;
   mask_ = slots - 1;
-  slot_id_.assign(slots, 0);
-  slot_tag_.assign(slots, 0);
+  slots_.assign(slots, Slot{});
   for (size_t i = 0; i < values_.size(); ++i) {
-    const uint64_t h = hash_of(values_[i]);
+    const std::string& v = values_[i];
+    if (find(v)) fail("vocabulary", "value '", v, "' appears twice (ids ", *find(v), " and ", i + 1, ")");
+    const uint64_t h = hash_of(v);
     uint64_t s = h & mask_;
-    while (slot_id_[s] != 0) {
-      const int32_t other = slot_id_[s];
-      if (values_[static_cast<size_t>(other - 1)] == values_[i])
-        fail("vocabulary", "value '", values_[i], "' appears twice (ids ", other, " and ", i + 1, ")");
-      s = (s + 1) & mask_;
+    while (slots_[s].id != 0) s = (s + 1) & mask_;
+    Slot& slot = slots_[s];
+    slot.id = static_cast<int32_t>(i + 1);
+    if (v.size() <= sizeof slot.key) {
+      slot.len = static_cast<uint8_t>(v.size());
+      std::memcpy(slot.key, v.data(), v.size());
+    } else {
+      slot.len = kLong;
+      const uint32_t tag = static_cast<uint32_t>(h >> 32);
+      std::memcpy(slot.key, &tag, sizeof tag);
     }
-    slot_id_[s] = static_cast<int32_t>(i + 1);
-    slot_tag_[s] = static_cast<uint32_t>(h >> 32);
   }
 }
 
 std::optional<int64_t> Vocabulary::find(std::string_view v) const {
-  if (slot_id_.empty()) return std::nullopt;
+  if (slots_.empty()) return std::nullopt;
   const uint64_t h = hash_of(v);
+  const bool inline_key = v.size() <= sizeof(Slot::key);
   const uint32_t tag = static_cast<uint32_t>(h >> 32);
   for (uint64_t s = h & mask_;; s = (s + 1) & mask_) {
-    const int32_t id = slot_id_[s];
-    if (id == 0) return std::nullopt;
-    if (slot_tag_[s] == tag && values_[static_cast<size_t>(id - 1)] == v) return id;
+    const Slot& slot = slots_[s];
+    if (slot.id == 0) return std::nullopt;
+    if (inline_key) {
+      if (slot.len == v.size() && std::memcmp(slot.key, v.data(), v.size()) == 0) return slot.id;
+    } else if (slot.len == kLong) {
+      uint32_t t;
+      std::memcpy(&t, slot.key, sizeof t);
+      if (t == tag && values_[static_cast<size_t>(slot.id - 1)] == v) return slot.id;
+    }
   }
 }
 

@@ -61,9 +61,16 @@ class Vocabulary {
   std::vector<std::string> values_;
   std::vector<int64_t> counts_;
   // Open-addressing index over values_ (a serving request maps hundreds of values, so a lookup
-  // is one hash and, mostly, one cache line): slot -> id (0: empty) and the hash's high bits.
-  std::vector<int32_t> slot_id_;
-  std::vector<uint32_t> slot_tag_;
+  // should cost one hash and one cache line): a slot holds the id (0: empty) and, for values of
+  // up to 11 bytes (most ids), the value itself; longer values keep 4 bytes of their hash there
+  // and are compared with values_.
+  struct Slot {
+    int32_t id = 0;
+    uint8_t len = 0;  // 0..11: the value is key[0, len); kLong: see values_[id - 1]
+    char key[11] = {};
+  };
+  static constexpr uint8_t kLong = 0xFF;
+  std::vector<Slot> slots_;
   uint64_t mask_ = 0;
   void build_index();
   OovPolicy policy_ = OovPolicy::Error;

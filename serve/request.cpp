@@ -148,9 +148,10 @@ void Request::put_sequence(const std::string& feature, const Strings& values, si
   // The most recent maxlen values, as the readers keep them.
   const size_t first = n > static_cast<size_t>(info.maxlen) ? n - static_cast<size_t>(info.maxlen) : 0;
   s.ids.resize(n - first);
+  const data::IdMapping::Column col = schema_->ids.column(feature, kOp);
   for (size_t j = first; j < n; ++j) {
     try {
-      s.ids[j - first] = schema_->ids.map(feature, std::string_view(values[j]), kOp, &oov_);
+      s.ids[j - first] = schema_->ids.map(col, std::string_view(values[j]), kOp, &oov_);
     } catch (const Error& e) {
       s.ids.clear();
       s.state = Slot::Unset;
@@ -180,9 +181,10 @@ void Request::put_candidates(const std::string& feature, const Strings& values, 
   const int64_t old_k = k_;
   set_k(static_cast<int64_t>(k), feature);
   s.ids.resize(k);
+  const data::IdMapping::Column col = schema_->ids.column(feature, kOp);
   for (size_t j = 0; j < k; ++j) {
     try {
-      s.ids[j] = schema_->ids.map(feature, std::string_view(values[j]), kOp, &oov_);
+      s.ids[j] = schema_->ids.map(col, std::string_view(values[j]), kOp, &oov_);
     } catch (const Error& e) {
       s.ids.clear();
       s.state = Slot::Unset;
