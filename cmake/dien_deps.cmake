@@ -20,6 +20,7 @@ if(TARGET nlohmann_json::nlohmann_json)
   target_link_libraries(dien_deps INTERFACE nlohmann_json::nlohmann_json)
 elseif(EXISTS ${DIEN_DEPS_DIR}/include/nlohmann/json.hpp)
   target_include_directories(dien_deps SYSTEM INTERFACE ${DIEN_DEPS_DIR}/include)
+  set(DIEN_JSON_FALLBACK_DIR ${DIEN_DEPS_DIR}/include)  # dienConfig.cmake falls back to it
 else()
   message(FATAL_ERROR "dien: nlohmann-json not found. Run tools/install-deps.sh (Debian: nlohmann-json3-dev).")
 endif()

@@ -9,6 +9,9 @@
 # usage: run.sh BUILD_DIR SOURCE_DIR DIEN_CLI
 set -euo pipefail
 build=$1 src=$2 cli=$3
+for tool in pkg-config cc readelf nm; do
+  command -v "$tool" > /dev/null || { echo "skipped: $tool not found (tools/install-deps.sh installs it)"; exit 77; }
+done
 work=$(mktemp -d "${TMPDIR:-/tmp}/dien-install.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 prefix=$work/prefix
