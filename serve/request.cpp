@@ -137,6 +137,24 @@ void Request::set_user_dense(const std::string& feature, const float* values, si
   s.state = Slot::User;
 }
 
+// ids[0 .. n - first) = the mapped values[first .. n) of `feature`; on a bad value the slot is
+// unset and the error names the value's position (`what` its kind: "position", "candidate").
+template <class Strings>
+void Request::map_into(Slot& s, const std::string& feature, const Strings& values, size_t first, size_t n,
+                       const char* what) {
+  s.ids.resize(n - first);
+  const data::IdMapping::Column col = schema_->ids.column(feature, kOp);
+  for (size_t j = first; j < n; ++j) {
+    try {
+      s.ids[j - first] = schema_->ids.map(col, std::string_view(values[j]), kOp, &oov_);
+    } catch (const Error& e) {
+      s.ids.clear();
+      s.state = Slot::Unset;
+      throw Error(std::string(e.what()) + " (" + what + " " + std::to_string(j) + ")");
+    }
+  }
+}
+
 template <class Strings>
 void Request::put_sequence(const std::string& feature, const Strings& values, size_t n) {
   int i;
@@ -147,17 +165,7 @@ void Request::put_sequence(const std::string& feature, const Strings& values, si
     fail(kOp, "feature '", feature, "' is a ", role_name(info.role), " feature, not a sequence");
   // The most recent maxlen values, as the readers keep them.
   const size_t first = n > static_cast<size_t>(info.maxlen) ? n - static_cast<size_t>(info.maxlen) : 0;
-  s.ids.resize(n - first);
-  const data::IdMapping::Column col = schema_->ids.column(feature, kOp);
-  for (size_t j = first; j < n; ++j) {
-    try {
-      s.ids[j - first] = schema_->ids.map(col, std::string_view(values[j]), kOp, &oov_);
-    } catch (const Error& e) {
-      s.ids.clear();
-      s.state = Slot::Unset;
-      throw Error(std::string(e.what()) + " (position " + std::to_string(j) + ")");
-    }
-  }
+  map_into(s, feature, values, first, n, "position");
   s.state = Slot::User;
 }
 
@@ -180,17 +188,11 @@ void Request::put_candidates(const std::string& feature, const Strings& values, 
          info.role == Role::Dense ? "set it with set_candidates_dense" : "it belongs to the user");
   const int64_t old_k = k_;
   set_k(static_cast<int64_t>(k), feature);
-  s.ids.resize(k);
-  const data::IdMapping::Column col = schema_->ids.column(feature, kOp);
-  for (size_t j = 0; j < k; ++j) {
-    try {
-      s.ids[j] = schema_->ids.map(col, std::string_view(values[j]), kOp, &oov_);
-    } catch (const Error& e) {
-      s.ids.clear();
-      s.state = Slot::Unset;
-      k_ = old_k;
-      throw Error(std::string(e.what()) + " (candidate " + std::to_string(j) + ")");
-    }
+  try {
+    map_into(s, feature, values, 0, k, "candidate");
+  } catch (const Error&) {
+    k_ = old_k;
+    throw;
   }
   s.state = Slot::Candidates;
 }

@@ -82,6 +82,8 @@ class Request {
   Slot& slot(const std::string& feature, int& index);
   void set_k(int64_t k, const std::string& feature);
   template <class Strings>
+  void map_into(Slot& s, const std::string& feature, const Strings& values, size_t first, size_t n, const char* what);
+  template <class Strings>
   void put_sequence(const std::string& feature, const Strings& values, size_t n);
   template <class Strings>
   void put_candidates(const std::string& feature, const Strings& values, size_t k);

@@ -146,22 +146,8 @@ void Session::checkin(std::unique_ptr<Scratch> s) const {
 
 namespace {
 
-// Fills a DIEN state's interests (and evolved) for all of state.ids, from scratch.
-void recompute(const ServingPlan& p, UserState& st, Arena& arena) {
-  st.stale = false;
-  if (p.kind != "dien") return;
-  const int64_t Ep = p.Ep, cap = p.maxlen + 1;
-  st.interests.resize(static_cast<size_t>(cap * Ep));
-  if (p.evolution == Evolution::Gru) st.evolved.resize(static_cast<size_t>(cap * Ep));
-  HistoryIds h;
-  for (auto& v : st.ids) h.seq.push_back(v.data());
-  h.L = st.L;
-  float* keys = arena.alloc(std::max<int64_t>(st.L, 1) * Ep);
-  embed_events(p, h, 0, st.L, keys);
-  advance_states(p, keys, 0, st.L, st.interests.data(), st.evolved.data(), arena);
-}
-
-// Advances a fresh (not stale) DIEN state over its events [t0, L).
+// Advances a DIEN state over its events [t0, L) (t0 = 0: from scratch), with room for maxlen + 1
+// states (an append past a full window holds one more until the oldest is dropped).
 void extend(const ServingPlan& p, UserState& st, int64_t t0, Arena& arena) {
   if (p.kind != "dien" || st.L <= t0) return;
   const int64_t Ep = p.Ep, cap = p.maxlen + 1;
@@ -173,6 +159,12 @@ void extend(const ServingPlan& p, UserState& st, int64_t t0, Arena& arena) {
   float* keys = arena.alloc((st.L - t0) * Ep);
   embed_events(p, h, t0, st.L - t0, keys);
   advance_states(p, keys, t0, st.L, st.interests.data(), st.evolved.data(), arena);
+}
+
+// A DIEN state's states for all of its ids, from scratch.
+void recompute(const ServingPlan& p, UserState& st, Arena& arena) {
+  st.stale = false;
+  extend(p, st, 0, arena);
 }
 
 }  // namespace
