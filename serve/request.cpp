@@ -93,10 +93,9 @@ Request::Request(std::shared_ptr<const Schema> schema) : schema_(std::move(schem
   slots_.resize(schema_->slots.size());
 }
 
-Request::Slot& Request::slot(const std::string& feature, int& index) {
+Request::Slot* Request::slot(const std::string& feature, int& index) {
   index = schema_->slot_of(feature);
-  static thread_local Slot ignored;
-  return index < 0 ? ignored : slots_[static_cast<size_t>(index)];
+  return index < 0 ? nullptr : &slots_[static_cast<size_t>(index)];
 }
 
 void Request::set_k(int64_t k, const std::string& feature) {
@@ -109,8 +108,9 @@ void Request::set_k(int64_t k, const std::string& feature) {
 
 void Request::set_user(const std::string& feature, std::string_view value) {
   int i;
-  Slot& s = slot(feature, i);
-  if (i < 0) return;
+  Slot* sp = slot(feature, i);
+  if (!sp) return;  // a name the model ignores
+  Slot& s = *sp;
   const SlotInfo& info = schema_->slots[static_cast<size_t>(i)];
   if (info.role == Role::Query)
     fail(kOp, "feature '", feature, "' is the candidate's item: set it with set_candidates (one value per candidate)");
@@ -123,8 +123,9 @@ void Request::set_user(const std::string& feature, std::string_view value) {
 
 void Request::set_user_dense(const std::string& feature, const float* values, size_t n) {
   int i;
-  Slot& s = slot(feature, i);
-  if (i < 0) return;
+  Slot* sp = slot(feature, i);
+  if (!sp) return;  // a name the model ignores
+  Slot& s = *sp;
   const SlotInfo& info = schema_->slots[static_cast<size_t>(i)];
   if (info.role != Role::Dense)
     fail(kOp, "feature '", feature, "' is a ", role_name(info.role), " feature, not dense");
@@ -158,8 +159,9 @@ void Request::map_into(Slot& s, const std::string& feature, const Strings& value
 template <class Strings>
 void Request::put_sequence(const std::string& feature, const Strings& values, size_t n) {
   int i;
-  Slot& s = slot(feature, i);
-  if (i < 0) return;
+  Slot* sp = slot(feature, i);
+  if (!sp) return;  // a name the model ignores
+  Slot& s = *sp;
   const SlotInfo& info = schema_->slots[static_cast<size_t>(i)];
   if (info.role != Role::Sequence && info.role != Role::Pooled)
     fail(kOp, "feature '", feature, "' is a ", role_name(info.role), " feature, not a sequence");
@@ -180,8 +182,9 @@ void Request::set_sequence(const std::string& feature, const std::vector<std::st
 template <class Strings>
 void Request::put_candidates(const std::string& feature, const Strings& values, size_t k) {
   int i;
-  Slot& s = slot(feature, i);
-  if (i < 0) return;
+  Slot* sp = slot(feature, i);
+  if (!sp) return;  // a name the model ignores
+  Slot& s = *sp;
   const SlotInfo& info = schema_->slots[static_cast<size_t>(i)];
   if (info.role != Role::Query && info.role != Role::Sparse)
     fail(kOp, "feature '", feature, "' is a ", role_name(info.role), " feature: ",
@@ -207,8 +210,9 @@ void Request::set_candidates(const std::string& feature, const std::vector<std::
 
 void Request::set_candidates_dense(const std::string& feature, const float* values, size_t k, size_t dim) {
   int i;
-  Slot& s = slot(feature, i);
-  if (i < 0) return;
+  Slot* sp = slot(feature, i);
+  if (!sp) return;  // a name the model ignores
+  Slot& s = *sp;
   const SlotInfo& info = schema_->slots[static_cast<size_t>(i)];
   if (info.role != Role::Dense) fail(kOp, "feature '", feature, "' is a ", role_name(info.role), " feature, not dense");
   if (static_cast<int64_t>(dim) != info.dim)

@@ -79,7 +79,7 @@ class Request {
     std::vector<int64_t> ids;   // sparse: [1] or [K]; varlen: [L]
     std::vector<float> values;  // dense: [dim] or [K * dim]
   };
-  Slot& slot(const std::string& feature, int& index);
+  Slot* slot(const std::string& feature, int& index);  // null for a name the model ignores
   void set_k(int64_t k, const std::string& feature);
   template <class Strings>
   void map_into(Slot& s, const std::string& feature, const Strings& values, size_t first, size_t n, const char* what);

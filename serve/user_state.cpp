@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "serve/user_state.h"
 
+#include <algorithm>
 #include <functional>
 
 #include "core/error.h"
@@ -8,7 +9,7 @@
 namespace dien::serve {
 
 namespace {
-constexpr size_t kShards = 16;
+constexpr size_t kMaxShards = 16;
 }
 
 size_t UserState::bytes() const {
@@ -18,12 +19,14 @@ size_t UserState::bytes() const {
 }
 
 UserStateCache::UserStateCache(size_t capacity)
-    : capacity_(capacity), per_shard_((capacity + kShards - 1) / kShards), shards_(kShards) {
+    : capacity_(capacity),
+      per_shard_(capacity / std::min(capacity, kMaxShards)),  // shards x per_shard <= capacity
+      shards_(std::min(capacity, kMaxShards)) {
   if (capacity == 0) fail("user-state cache", "capacity must be > 0");
 }
 
 UserStateCache::Shard& UserStateCache::shard_of(const std::string& key) {
-  return shards_[std::hash<std::string>{}(key) % kShards];
+  return shards_[std::hash<std::string>{}(key) % shards_.size()];
 }
 
 std::shared_ptr<UserStateCache::Entry> UserStateCache::find(const std::string& key) {

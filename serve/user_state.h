@@ -4,8 +4,8 @@
 // only), so that a new behaviour event costs one recurrent step instead of a rerun over the whole
 // history (the "user interest center" of MIMN, Pi et al., KDD 2019).
 //
-// Bounded: at most `capacity` users, least recently used evicted first, in 16 shards with a lock
-// each; each entry has its own lock, held while a request reads or advances it. Memory per user:
+// Bounded: at most `capacity` users (rounded down to a multiple of the shard count), least
+// recently used evicted first, in up to 16 shards with a lock each; each entry has its own lock, held while a request reads or advances it. Memory per user:
 // maxlen x (8 bytes per history feature + 4 x padded E per stored state) plus a little.
 //
 // Sliding window: histories keep their most recent maxlen events. Once a history is full, a new

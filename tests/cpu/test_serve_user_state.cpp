@@ -157,6 +157,12 @@ TEST_CASE("user state: capacity, eviction and forgetting", "[serve][cpu]") {
   REQUIRE(!s->forget_user("user199"));
   REQUIRE(s->cached_history_length("user199") == -1);
   test::require_error([&] { s->score(request(*s, nullptr, "user199")); }, {"user key 'user199' has no cached history"});
+  serve::SessionOptions tiny;
+  tiny.user_cache_capacity = 5;  // fewer users than shards: never more than 5 kept
+  auto t = serve::Session::from_model(model, "", tiny);
+  for (int u = 0; u < 50; ++u) t->append_event("u" + std::to_string(u), {{"item_id", "3"}, {"cate_id", "1"}});
+  REQUIRE(t->cache_stats().users <= 5);
+  REQUIRE(t->cache_stats().users >= 1);
   test::require_error([&] { s->append_event("u", {{"price", "1"}}); }, {"no value for 'item_id'"});
   test::require_error([&] { s->append_event("u", {{"nope", "1"}}); }, {"unknown feature 'nope'"});
   test::require_error([&] { s->append_event("", {{"item_id", "1"}}); }, {"user key is empty"});
