@@ -63,6 +63,17 @@ struct Session::Pool {
   std::vector<std::unique_ptr<Scratch>> idle;
 };
 
+// A scratch checked out of the pool for one call, back in the pool when the call ends (by an
+// exception too).
+struct Session::Lease {
+  const Session& s;
+  std::unique_ptr<Scratch> scratch;
+  explicit Lease(const Session& session) : s(session), scratch(session.checkout()) {}
+  ~Lease() { s.checkin(std::move(scratch)); }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+};
+
 Session::~Session() = default;
 
 std::shared_ptr<Session> Session::open(const std::string& path, const SessionOptions& options) {
@@ -335,14 +346,9 @@ void Session::score(const Request& r, float* out, size_t capacity) const {
                          " candidates");
   if (K > 0 && !out) fail("Session::score", "the output buffer is null");
   const int threads = threads_ > 0 ? threads_ : num_threads();
-  std::unique_ptr<Scratch> scratch = checkout();
-  struct Return {
-    const Session* s;
-    std::unique_ptr<Scratch>& sc;
-    ~Return() { s->checkin(std::move(sc)); }
-  } give_back{this, scratch};
-  const std::vector<Arena*>& arenas = scratch->view(std::max(1, threads));
-  Resolved& res = scratch->res;
+  Lease lease(*this);
+  const std::vector<Arena*>& arenas = lease.scratch->view(std::max(1, threads));
+  Resolved& res = lease.scratch->res;
   struct Release {  // the cache entry's lock goes before the scratch returns to the pool
     Resolved& r;
     ~Release() { r.release(); }
@@ -398,13 +404,8 @@ void Session::append_event(const std::string& user_key, const char* const* featu
     if (ev[i] < 0) fail(op, "the event has no value for '", p.history[i], "'");
   }
   std::shared_ptr<UserStateCache::Entry> e = cache_->get_or_create(user_key);
-  std::unique_ptr<Scratch> scratch = checkout();
-  struct Return {
-    const Session* s;
-    std::unique_ptr<Scratch>& sc;
-    ~Return() { s->checkin(std::move(sc)); }
-  } give_back{this, scratch};
-  Arena& arena = *scratch->view(1)[0];  // (the entry's lock below is released before the scratch)
+  Lease lease(*this);
+  Arena& arena = *lease.scratch->view(1)[0];  // (the entry's lock below is released before the lease)
   std::lock_guard<std::mutex> lock(e->mu);
   UserState& st = e->state;
   if (st.ids.size() != nh) {

@@ -110,6 +110,7 @@ class Session {
   Session() = default;
   struct Resolved;
   struct Scratch;
+  struct Lease;
   void resolve(const Request& r, Resolved& out, Arena& arena) const;
   std::unique_ptr<Scratch> checkout() const;
   void checkin(std::unique_ptr<Scratch> s) const;
