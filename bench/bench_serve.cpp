@@ -346,7 +346,6 @@ int main(int argc, char** argv) {
                                                           {"cate_id", users[i].cates[static_cast<size_t>(t)]}});
       std::vector<std::string> keys;
       for (size_t i = 0; i < users.size(); ++i) keys.push_back("a" + std::to_string(i));
-      int64_t n = 0;
       Stats s = measure(
           [&](int i) {
             const size_t u = static_cast<size_t>(i) % users.size();
@@ -355,7 +354,6 @@ int main(int argc, char** argv) {
             const char* f[2] = {"item_id", "cate_id"};
             const char* v[2] = {users[u].cand_items[0].c_str(), users[u].cand_cates[0].c_str()};
             session->append_event(keys[u], f, v, 2);
-            ++n;
           },
           secs, 100, 0);
       rows.push_back({"append", "session", 0, T, 1, s});
@@ -391,7 +389,6 @@ int main(int argc, char** argv) {
       for (int nt : {1, 2}) {
         std::vector<Stats> per(static_cast<size_t>(nt));
         std::vector<std::thread> th;
-        const auto t0 = Clock::now();
         for (int t = 0; t < nt; ++t)
           th.emplace_back([&, t] {
             serve::Request r = session->new_request();
@@ -404,13 +401,11 @@ int main(int argc, char** argv) {
                 secs);
           });
         for (auto& x : th) x.join();
-        const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
         Stats all = per[0];
         all.calls = 0;
         for (auto& p : per) all.calls += p.calls;
         all.qps = 0;
         for (auto& p : per) all.qps += p.qps;  // each thread's own rate, summed
-        (void)wall;
         rows.push_back({"single", "session", 1, T, nt, all});
       }
     }

@@ -124,13 +124,6 @@ int64_t IdMapping::map(const Column& c, std::string_view value, const std::strin
        *c.table, "' (", v.num_values(), " values; the bucket OOV policy maps unknown values to id ", v.oov_id(), ")");
 }
 
-const Vocabulary& IdMapping::vocabulary_of(const std::string& feature) const {
-  auto ft = feature_table_.find(feature);
-  if (ft == feature_table_.end() || !tables_.count(ft->second))
-    fail(kOp, "feature '", feature, "' has no vocabulary");
-  return tables_.at(ft->second);
-}
-
 const IdMapping::Derivation* IdMapping::derivation_for(const std::string& target_table) const {
   auto it = derived_.find(target_table);
   return it == derived_.end() ? nullptr : &it->second;

@@ -50,7 +50,6 @@ class IdMapping {
   };
   Column column(const std::string& feature, const std::string& where) const;
   int64_t map(const Column& c, std::string_view value, const std::string& where, int64_t* oov = nullptr) const;
-  const Vocabulary& vocabulary_of(const std::string& feature) const;  // throws naming the feature
   OovPolicy policy() const { return policy_; }
   std::string format() const { return format_; }
 

@@ -53,8 +53,6 @@ struct Kernels {
   void (*softmax)(float* x, int64_t n);
   // y[M, N] = x[M, N] * v[N] (v broadcast over rows), N a multiple of width.
   void (*mul_rows)(int64_t M, int64_t N, const float* x, int64_t ldx, const float* v, float* y, int64_t ldy);
-  // y[M, N] = x[M, N] + v[N]; y may alias x.
-  void (*add_rows)(int64_t M, int64_t N, const float* x, int64_t ldx, const float* v, float* y, int64_t ldy);
 
   // One recurrent step for M rows of hidden size Hp (padded; gate blocks r | z | n at 0, Hp, 2Hp).
   // gi: input projections incl. b_ih, row m at gi + m * gi_ld (gi_ld 0: one row shared by all);
