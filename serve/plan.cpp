@@ -256,7 +256,18 @@ std::shared_ptr<const ServingPlan> ServingPlan::build(std::shared_ptr<const CtrM
   std::vector<std::string> dense = model_inputs::names_of(fc, FeatureKind::Dense);
   int64_t in = 0;
   auto seg = [&](SegmentKind kind, const std::string& feature, int64_t width) {
-    p->segments.push_back(Segment{kind, feature, in, width});
+    Segment s;
+    s.kind = kind;
+    s.feature = feature;
+    s.offset = in;
+    s.width = width;
+    if (kind == SegmentKind::Sparse || kind == SegmentKind::Pooled) s.table = p->table_of(feature);
+    if (kind == SegmentKind::Sparse) {
+      auto h = std::find(p->history.begin(), p->history.end(), feature);
+      if (h != p->history.end()) s.history = static_cast<int>(h - p->history.begin());
+    }
+    if (kind == SegmentKind::Pooled) s.combiner = fc.at(feature).combiner;
+    p->segments.push_back(std::move(s));
     in += width;
   };
   std::vector<double> in_scale, in_shift;

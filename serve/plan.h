@@ -65,15 +65,19 @@ enum class SegmentKind : uint8_t {
   Pooled,          // DIN/base: another varlen feature pooled by its combiner (user)
   Dense,           // a dense feature's values (either)
 };
-struct Segment {
-  SegmentKind kind;
-  std::string feature;  // Sparse, Pooled, Dense
-  int64_t offset = 0, width = 0;
-};
-
 struct EmbeddingTable {
   const float* data = nullptr;  // [rows, dim], owned by the model
   int64_t rows = 0, dim = 0;
+};
+
+struct Segment {
+  SegmentKind kind = SegmentKind::Final;
+  std::string feature;  // Sparse, Pooled, Dense
+  int64_t offset = 0, width = 0;
+  // Resolved when the plan is built (the hot path looks nothing up by name):
+  EmbeddingTable table;  // Sparse, Pooled: the feature's embedding
+  int history = -1;      // Sparse: the index of this history feature (its embedding is in the query)
+  std::string combiner;  // Pooled: sum | mean | max
 };
 
 enum class Evolution : uint8_t { None, Gru, Aigru, Agru, Augru };

@@ -67,6 +67,20 @@ std::shared_ptr<const Schema> Schema::build(std::shared_ptr<const ServingPlan> p
   for (const auto& h : hist) add(SlotInfo{"neg_hist_" + h, Role::Ignored});
   s->plan = std::move(plan);
   s->ids = std::move(ids);
+  for (const Segment& sg : s->plan->segments) s->segment_slot.push_back(sg.feature.empty() ? -1 : s->index.at(sg.feature));
+  // Derivations, found once: for history feature i, the feature j whose table maps into i's.
+  auto derived = [&](const std::string& prefix) {
+    std::vector<Schema::Derived> out(hist.size());
+    for (size_t i = 0; i < hist.size(); ++i) {
+      const std::string table = fc.at(prefix + hist[i]).table();
+      const data::IdMapping::Derivation* d = s->ids.derivation_for(table);
+      for (size_t j = 0; d && j < hist.size() && out[i].from < 0; ++j)
+        if (j != i && fc.at(prefix + hist[j]).table() == d->source_table) out[i] = {static_cast<int>(j), d, table};
+    }
+    return out;
+  };
+  s->query_derived = derived("");
+  s->sequence_derived = derived("hist_");
   return s;
 }
 

@@ -38,6 +38,15 @@ struct Schema {
   std::vector<SlotInfo> slots;
   std::unordered_map<std::string, int> index;  // name -> slot
   std::vector<int> query_slot, sequence_slot;  // per history feature i: its Query / Sequence slot
+  std::vector<int> segment_slot;               // per plan segment: the slot of its feature (-1: none)
+  // A column left unset that the checkpoint can fill from another history feature's column (a
+  // category from its item): from = that feature's index, else -1.
+  struct Derived {
+    int from = -1;
+    const data::IdMapping::Derivation* how = nullptr;
+    std::string table;  // the filled column's table
+  };
+  std::vector<Derived> query_derived, sequence_derived;  // per history feature
 
   static std::shared_ptr<const Schema> build(std::shared_ptr<const ServingPlan> plan, data::IdMapping ids);
   // The slot of `name`; throws dien::Error("request: unknown feature '<name>'; the model's features: ...").

@@ -79,10 +79,10 @@ const float* run_mlp(const Kernels& k, const PackedMlp& mlp, const float* x, int
   return cur;
 }
 
-// Pooling of a user's varlen feature over its len ids (models/inputs.h: sum, mean, max).
-void pool(const ServingPlan& p, const std::string& feature, const int64_t* ids, int64_t len, float* out) {
-  const EmbeddingTable& t = p.table_of(feature);
-  const std::string& combiner = p.features.at(feature).combiner;
+// Pooling of a user's varlen feature (segment sg) over its len ids (models/inputs.h: sum, mean, max).
+void pool(const Segment& sg, const int64_t* ids, int64_t len, float* out) {
+  const EmbeddingTable& t = sg.table;
+  const std::string& combiner = sg.combiner;
   const int64_t d = t.dim;
   for (int64_t e = 0; e < d; ++e) out[e] = 0.f;
   if (combiner == "max") {
@@ -171,14 +171,14 @@ UserPart user_part(const ServingPlan& p, const ScoreInputs& in, Arena& arena) {
     const float* x = nullptr;
     switch (sg.kind) {
       case SegmentKind::Sparse:
-        if (!v.per_candidate) x = p.table_of(sg.feature).data + v.ids[0] * sg.width;
+        if (!v.per_candidate) x = sg.table.data + v.ids[0] * sg.width;
         break;
       case SegmentKind::Dense:
         if (!v.per_candidate) x = v.values;
         break;
       case SegmentKind::Pooled: {
         float* pooled = arena.alloc(sg.width);
-        pool(p, sg.feature, v.ids, v.len, pooled);
+        pool(sg, v.ids, v.len, pooled);
         x = pooled;
         break;
       }
@@ -304,13 +304,12 @@ void score_block(const ServingPlan& p, const ScoreInputs& in, const UserPart& u,
       }
       case SegmentKind::Sparse: {
         if (!v.per_candidate) break;
-        auto h = std::find(p.history.begin(), p.history.end(), sg.feature);
-        if (h != p.history.end()) {  // a history feature: its embedding is inside the query
-          X = Q + p.query_offset[static_cast<size_t>(h - p.history.begin())];
+        if (sg.history >= 0) {  // a history feature: its embedding is inside the query
+          X = Q + p.query_offset[static_cast<size_t>(sg.history)];
           ldx = Ep;
           break;
         }
-        const EmbeddingTable& t = p.table_of(sg.feature);
+        const EmbeddingTable& t = sg.table;
         float* g = arena.alloc(n * t.dim);
         for (int64_t c = 0; c < n; ++c)
           std::memcpy(g + c * t.dim, t.data + v.ids[c0 + c] * t.dim, sizeof(float) * static_cast<size_t>(t.dim));

@@ -192,22 +192,17 @@ void Session::resolve(const Request& r, Resolved& out, Arena& arena) const {
   in.K = K;
   const size_t nh = p.history.size();
 
-  // A column of slot `target` derived from the set column of another history feature whose table
-  // the checkpoint maps into target's (a category from its item), or null.
-  auto derive = [&](const std::vector<int>& slots, size_t target, Slot::State state, int64_t& n) -> const int64_t* {
-    const std::string& table = p.features.at(sc.slots[static_cast<size_t>(slots[target])].name).table();
-    const data::IdMapping::Derivation* d = ids.derivation_for(table);
-    if (!d) return nullptr;
-    for (size_t j = 0; j < nh; ++j) {
-      const Slot& src = r.slots_[static_cast<size_t>(slots[j])];
-      if (j == target || src.state != state || p.features.at(sc.slots[static_cast<size_t>(slots[j])].name).table() != d->source_table)
-        continue;
-      n = static_cast<int64_t>(src.ids.size());
-      int64_t* v = arena.alloc_ids(std::max<int64_t>(n, 1));
-      for (int64_t i = 0; i < n; ++i) v[i] = ids.derive(*d, table, src.ids[static_cast<size_t>(i)]);
-      return v;
-    }
-    return nullptr;
+  // The column of an unset history feature derived (Schema::Derived) from the set column of
+  // another (a category from its item), or null.
+  auto derive = [&](const Schema::Derived& d, const std::vector<int>& slots, Slot::State state,
+                    int64_t& n) -> const int64_t* {
+    if (d.from < 0) return nullptr;
+    const Slot& src = r.slots_[static_cast<size_t>(slots[static_cast<size_t>(d.from)])];
+    if (src.state != state) return nullptr;
+    n = static_cast<int64_t>(src.ids.size());
+    int64_t* v = arena.alloc_ids(std::max<int64_t>(n, 1));
+    for (int64_t i = 0; i < n; ++i) v[i] = ids.derive(*d.how, d.table, src.ids[static_cast<size_t>(i)]);
+    return v;
   };
 
   // Candidates' items.
@@ -219,7 +214,7 @@ void Session::resolve(const Request& r, Resolved& out, Arena& arena) const {
       continue;
     }
     int64_t n = 0;
-    in.query[i] = derive(sc.query_slot, i, Slot::Candidates, n);
+    in.query[i] = derive(sc.query_derived[i], sc.query_slot, Slot::Candidates, n);
     if (!in.query[i])
       fail(kReq, "feature '", p.history[i], "' is missing: set each candidate's value with set_candidates");
   }
@@ -240,7 +235,7 @@ void Session::resolve(const Request& r, Resolved& out, Arena& arena) const {
     }
   }
   for (size_t i = 0; i < nh && given > 0; ++i)
-    if (!seq[i]) seq[i] = derive(sc.sequence_slot, i, Slot::User, len[i]);
+    if (!seq[i]) seq[i] = derive(sc.sequence_derived[i], sc.sequence_slot, Slot::User, len[i]);
   for (size_t i = 0; i < nh && given > 0; ++i)
     if (!seq[i])
       fail(kReq, "history '", p.sequences[i], "' is missing while '", p.sequences[i == 0 ? 1 : 0],
@@ -315,7 +310,7 @@ void Session::resolve(const Request& r, Resolved& out, Arena& arena) const {
     const Segment& sg = p.segments[s];
     SegmentValue& v = in.segments[s];
     if (sg.kind != SegmentKind::Sparse && sg.kind != SegmentKind::Dense && sg.kind != SegmentKind::Pooled) continue;
-    const int idx = sc.index.at(sg.feature);
+    const int idx = sc.segment_slot[s];
     const SlotInfo& info = sc.slots[static_cast<size_t>(idx)];
     const Slot& slot = r.slots_[static_cast<size_t>(idx)];
     if (info.role == Role::Query) {  // a history feature: the candidates' own ids
@@ -396,11 +391,9 @@ void Session::append_event(const std::string& user_key, const char* const* featu
     ev[i] = sc.ids.map(p.sequences[i], values[j], op);
   }
   for (size_t i = 0; i < nh; ++i) {
-    if (ev[i] >= 0) continue;
-    const std::string& table = p.features.at(p.sequences[i]).table();
-    const data::IdMapping::Derivation* d = sc.ids.derivation_for(table);
-    for (size_t j = 0; d && j < nh && ev[i] < 0; ++j)
-      if (ev[j] >= 0 && p.features.at(p.sequences[j]).table() == d->source_table) ev[i] = sc.ids.derive(*d, table, ev[j]);
+    const Schema::Derived& d = sc.sequence_derived[i];
+    if (ev[i] < 0 && d.from >= 0 && ev[static_cast<size_t>(d.from)] >= 0)
+      ev[i] = sc.ids.derive(*d.how, d.table, ev[static_cast<size_t>(d.from)]);
     if (ev[i] < 0) fail(op, "the event has no value for '", p.history[i], "'");
   }
   std::shared_ptr<UserStateCache::Entry> e = cache_->get_or_create(user_key);
