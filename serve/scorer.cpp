@@ -63,12 +63,13 @@ void run_gru(const ServingPlan& p, const PackedGru& g, const float* x, int64_t n
   }
 }
 
-// An MLP over x [M, .] (stride ld, true width in), layer after layer, in arena buffers; returns
-// the last output (stride out_pad).
-const float* run_mlp(const Kernels& k, const PackedMlp& mlp, const float* x, int64_t ld, int64_t M, Arena& arena) {
+// An MLP's layers first.. over x [M, .] (stride ld), layer after layer, in arena buffers; returns
+// the last output (stride out_pad). x itself when there is no layer to run.
+const float* run_mlp(const Kernels& k, const PackedMlp& mlp, const float* x, int64_t ld, int64_t M, Arena& arena,
+                     size_t first = 0) {
   const float* cur = x;
   int64_t cur_ld = ld;
-  for (size_t i = 0; i < mlp.linears.size(); ++i) {
+  for (size_t i = first; i < mlp.linears.size(); ++i) {
     const PackedLinear& l = mlp.linears[i];
     float* y = arena.alloc(M * l.out_pad);
     const ActParams act = mlp.acts[i].params();
@@ -328,18 +329,9 @@ void score_block(const ServingPlan& p, const ScoreInputs& in, const UserPart& u,
     if (X) k.gemm(n, H1p, sg.width, X, ldx, l0.rows(sg.offset), H1p, Z, H1p, nullptr, true);
   }
   k.activate(p.dnn.acts.front().params(), Z, n, H1p, H1p);
-  const float* h = Z;
-  int64_t ld = H1p;
-  for (size_t i = 1; i < p.dnn.linears.size(); ++i) {
-    const PackedLinear& l = p.dnn.linears[i];
-    float* y = arena.alloc(n * l.out_pad);
-    const ActParams act = p.dnn.acts[i].params();
-    k.gemm_ex(n, l.out_pad, l.in, h, ld, l.wt.data(), l.out_pad, y, l.out_pad, nullptr, 0, l.bias.data(), &act);
-    h = y;
-    ld = l.out_pad;
-  }
+  const float* h = run_mlp(k, p.dnn, Z, H1p, n, arena, /*first=*/1);
   float* logits = arena.alloc(n);
-  k.rowdot(n, p.dnn.out(), h, ld, p.final_w.data(), p.final_b, logits);
+  k.rowdot(n, p.dnn.out(), h, p.dnn.out_pad(), p.final_w.data(), p.final_b, logits);
   for (int64_t c = 0; c < n; ++c)
     out[c0 + c] = p.binary ? static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(logits[c])))) : logits[c];
 }
