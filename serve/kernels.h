@@ -1,95 +1,14 @@
 // SPDX-License-Identifier: MIT
-// The serving kernels: the few float32 loops a scoring session runs (serve/scorer.cpp), written
-// once (serve/kernels_impl.inc) over GCC vector types and compiled once per instruction set
-// (serve/kernels_<isa>.cpp); the fastest one the CPU supports is picked at run time, so the
-// default build runs AVX-512 or AVX2+FMA code where the CPU has it, without -march=native.
-//
-// Layout: every matrix is row-major with a row stride (ld) in floats; the N side of a product
-// (output columns) is padded to a multiple of the kernel's vector width (`width`), and padded
-// weight columns are zeros, so padded output columns hold finite junk or zeros that nothing
-// reads as an input (inputs are read over their true K only).
-//
-// Determinism: each output element is computed by the same sequence of operations whatever M,
-// the tile it falls in, or the thread that runs it: c = init, then c += a_k b_k for k = 0..K-1
-// in order (fused multiply-adds where the instruction set has them). So one row scored alone
-// equals the same row scored in a batch bit for bit, and a state advanced one step at a time
-// equals one computed in one go (the user-state cache relies on this).
+// The serving kernels are the library's per-instruction-set vector kernels (kernels/cpu/isa/
+// kernels.h), shared with the training scans; these names keep serve/'s code short.
 #pragma once
-#include <cstdint>
+#include "kernels/cpu/isa/kernels.h"
 
 namespace dien::serve {
-
-enum class Act : uint8_t { Linear, Relu, Sigmoid, PRelu, Dice };
-enum class Cell : uint8_t { Gru, AugruPaper, AugruReference, Agru };
-
-// Per-channel parameters of an activation: PRelu uses slope[0] (one shared weight, torch's
-// nn.PReLU()); Dice (eval semantics) y = x (alpha + p (1 - alpha)), p = sigmoid(x scale + shift)
-// with scale = gamma / sqrt(running_var + eps), shift = beta - running_mean scale.
-struct ActParams {
-  Act kind = Act::Linear;
-  const float* slope = nullptr;  // PRelu: [1]
-  const float* alpha = nullptr;  // Dice: [N padded]
-  const float* scale = nullptr;  // Dice
-  const float* shift = nullptr;  // Dice
-};
-
-struct Kernels {
-  const char* isa;  // "avx512", "avx2", "generic"
-  int width;        // floats per vector: N-side padding unit
-
-  // C[M, N] = init + A[M, K] B[K, N]; init = C itself (accumulate), else bias[N] broadcast over
-  // rows (bias may be null: 0). N is a multiple of width; lda >= K, ldb and ldc >= N.
-  void (*gemm)(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
-               int64_t ldc, const float* bias, bool accumulate);
-  // C = act(init + bias + A B): init [M, N] (stride ldi; may be C itself) or null, bias [N] or
-  // null, act or null; the same per-element order as gemm. Fuses the passes around a product.
-  void (*gemm_ex)(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
-                  int64_t ldc, const float* init, int64_t ldi, const float* bias, const ActParams* act);
-  // x[M, N] (stride ld) = act(x) in place, N a multiple of width.
-  void (*activate)(const ActParams& p, float* x, int64_t M, int64_t N, int64_t ld);
-  // out[m] = dot(A[m, 0:K], w) + b for m < M (K any).
-  void (*rowdot)(int64_t M, int64_t K, const float* A, int64_t lda, const float* w, float b, float* out);
-  // In place over x[0:n]: softmax (max subtracted, the sum in double). n >= 0.
-  void (*softmax)(float* x, int64_t n);
-  // y[M, N] = x[M, N] * v[N] (v broadcast over rows), N a multiple of width.
-  void (*mul_rows)(int64_t M, int64_t N, const float* x, int64_t ldx, const float* v, float* y, int64_t ldy);
-
-  // One recurrent step for M rows of hidden size Hp (padded; gate blocks r | z | n at 0, Hp, 2Hp).
-  // gi: input projections incl. b_ih, row m at gi + m * gi_ld (gi_ld 0: one row shared by all);
-  //   aigru_scale (non-null): the projections are a[m] * gi_row + gi_bias (AIGRU's input a_t x_t,
-  //   its projection taken once per user), with a[m] = aigru_scale[m * scale_ld].
-  // gh: h W_hhᵀ + b_hh [M, 3Hp] (LinearBeforeReset) — for ResetBeforeLinear see the two below.
-  // att[m * att_ld]: the attention score of row m (AUGRU, AGRU).
-  // h [M, Hp] (stride h_ld) is updated in place.
-  void (*gru_lbr)(Cell cell, int64_t M, int64_t Hp, const float* gi, int64_t gi_ld, const float* aigru_scale,
-                  int64_t scale_ld, const float* gi_bias, const float* gh, int64_t gh_ld, const float* att,
-                  int64_t att_ld, float* h, int64_t h_ld);
-  // ResetBeforeLinear, phase 1: r, z gates into gh's r and z blocks (in place), rh = r ⊙ h.
-  void (*gru_rbl_reset)(Cell cell, int64_t M, int64_t Hp, const float* gi, int64_t gi_ld, const float* aigru_scale,
-                        int64_t scale_ld, const float* gi_bias, float* gh, int64_t gh_ld, const float* h,
-                        int64_t h_ld, float* rh, int64_t rh_ld);
-  // Phase 2, after the caller put hn = rh W_hnᵀ + b_hn into gh's n block: n = tanh(gi_n + hn),
-  // then the cell update of h.
-  void (*gru_rbl_update)(Cell cell, int64_t M, int64_t Hp, const float* gi, int64_t gi_ld, const float* aigru_scale,
-                         int64_t scale_ld, const float* gi_bias, const float* gh, int64_t gh_ld, const float* att,
-                         int64_t att_ld, float* h, int64_t h_ld);
-  // The LinearBeforeReset step transposed, for many rows (candidates) at once: hT [H, ld] holds
-  // candidate c in column c (N columns, a multiple of width), gh = W_hh hT + b_hh [3H, ld]; gi
-  // the step's projections (gate blocks at 0, gi_hp, 2 gi_hp), one value per hidden unit shared
-  // by every column; scale (AIGRU): a[c] * gi + gi_bias; att[c]: AGRU/AUGRU's score. Each
-  // element gets the same operations as in gru_lbr, so both layouts agree bit for bit.
-  void (*gru_lbr_cols)(Cell cell, int64_t H, int64_t N, int64_t ld, const float* gi, int64_t gi_hp, const float* scale,
-                       const float* gi_bias, const float* gh, const float* att, float* hT);
-  // C[j, 0:N] = v[j] for j < M.
-  void (*fill_rows)(int64_t M, int64_t N, const float* v, float* C, int64_t ldc);
-};
-
-// The kernels for `isa`: "auto" (the best the CPU supports; the environment variable DIEN_ISA,
-// when set, overrides auto), "avx512", "avx2" or "generic". Throws dien::Error naming the isa
-// when it is unknown, not compiled in, or not supported by this CPU.
-const Kernels& select_kernels(const char* isa = "auto");
-// The instruction sets compiled in and supported here, best first (e.g. {"avx512", "avx2",
-// "generic"}); for tests that compare them.
-int available_isas(const char** out, int capacity);
-
+using isa::Act;
+using isa::ActParams;
+using isa::available_isas;
+using isa::Cell;
+using isa::Kernels;
+using isa::select_kernels;
 }  // namespace dien::serve

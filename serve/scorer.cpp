@@ -10,8 +10,8 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #if DIEN_WITH_OPENMP
-#include <omp.h>
 #endif
 
 namespace dien::serve {
@@ -371,20 +371,13 @@ void score(const ServingPlan& p, const ScoreInputs& in, float* out, const std::v
     score_block(p, in, u, 0, K, out, *arenas[0]);
     return;
   }
-  std::exception_ptr errors[kMaxBlocks];
-#if DIEN_WITH_OPENMP
-#pragma omp parallel for num_threads(static_cast<int>(blocks)) schedule(static, 1)
-#endif
-  for (int64_t b = 0; b < blocks; ++b) {
-    try {
+  // Block b always uses arena b, whichever pool thread runs it (core/parallel.h).
+  parallel_run(blocks, 1, static_cast<int>(blocks), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
       const int64_t c0 = K * b / blocks, c1 = K * (b + 1) / blocks;
       score_block(p, in, u, c0, c1, out, *arenas[static_cast<size_t>(b)]);
-    } catch (...) {
-      errors[static_cast<size_t>(b)] = std::current_exception();
     }
-  }
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  });
 }
 
 }  // namespace dien::serve

@@ -7,10 +7,10 @@
 #include <array>
 #include <cstdint>
 
+#include <utility>
+
 #include "core/error.h"
-#if DIEN_WITH_OPENMP
-#include <omp.h>
-#endif
+#include "core/parallel.h"
 #include "core/tensor.h"
 #include "core/threads.h"
 #include "kernels/kernel_util.h"
@@ -21,44 +21,12 @@ namespace dien::cpu {
 inline constexpr int64_t kParallelGrain = 1 << 15;
 
 // f(begin, end) over [0, n), split across the calling thread's intra-op threads
-// (core/threads.h) when n is large; one thread never enters an OpenMP region.
+// (core/threads.h) by the library's pool (core/parallel.h) when n is large; one thread, or a
+// loop inside another, runs f(0, n) on the caller.
 template <class F>
 void parallel_for(int64_t n, int64_t grain, F&& f) {
-#if DIEN_WITH_OPENMP
-  const int threads = n > grain ? num_threads() : 1;
-  if (threads > 1) {
-#pragma omp parallel num_threads(threads)
-    {
-      int nt = omp_get_num_threads(), id = omp_get_thread_num();
-      int64_t chunk = (n + nt - 1) / nt;
-      int64_t b = std::min<int64_t>(n, chunk * id), e = std::min<int64_t>(n, b + chunk);
-      if (b < e) f(b, e);
-    }
-    return;
-  }
-#endif
-  if (n > 0) f(0, n);
+  parallel_run(n, grain, num_threads(), std::forward<F>(f));
 }
-
-// Eigen threads its large products with omp_get_max_threads() of the calling thread: for the
-// guard's lifetime that is the calling thread's intra-op threads (core/threads.h), and the
-// thread's own OpenMP setting comes back afterwards. Put one at the entry of every kernel that
-// runs Eigen products.
-class EigenThreads {
- public:
-#if DIEN_WITH_OPENMP
-  EigenThreads() : previous_(omp_get_max_threads()) {
-    const int n = num_threads();
-    if (n != previous_) omp_set_num_threads(n);
-  }
-  ~EigenThreads() {
-    if (omp_get_max_threads() != previous_) omp_set_num_threads(previous_);
-  }
-
- private:
-  int previous_;
-#endif
-};
 
 // 4-D broadcast indexing: the output shape padded to 4 dims on the left, and for an operand the
 // strides into it (0 along broadcast dimensions).

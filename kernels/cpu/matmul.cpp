@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: MIT
 // CPU gemm: c = alpha * op(a) op(b) + beta * c over Eigen maps of row-major matrices
-// (2-D, or 3-D batched with one product per leading index). Eigen picks its blocked GEMM
-// (OpenMP-threaded for large sizes) for every product; beta == 0 never reads c.
+// (2-D, or 3-D batched with one product per leading index). Eigen's blocked GEMM runs each
+// product single-threaded (EIGEN_DONT_PARALLELIZE); large products are split into row (or, for
+// few rows, column) panels of C run by the library's pool (core/parallel.h). The panels depend on
+// the shape only, never on the thread count, so results do not change with threads.
+// beta == 0 never reads c.
 #include <Eigen/Core>
+#include <algorithm>
 
 #include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_util.h"
@@ -14,13 +18,11 @@ namespace {
 template <class T>
 using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <class T>
-using ConstMap = Eigen::Map<const RowMat<T>>;
-template <class T>
 using Map = Eigen::Map<RowMat<T>>;
 
 // c (=|+=) alpha * opa * opb, where opa/opb are (possibly transposed) Eigen maps.
-template <class T, class A, class B>
-void gemm_into(Map<T>& c, const A& opa, const B& opb, T alpha, T beta) {
+template <class T, class C, class A, class B>
+void gemm_into(C& c, const A& opa, const B& opb, T alpha, T beta) {
   if (beta == T(0)) {
     c.noalias() = alpha * (opa * opb);
   } else {
@@ -29,22 +31,53 @@ void gemm_into(Map<T>& c, const A& opa, const B& opb, T alpha, T beta) {
   }
 }
 
-// One product. a: [M,K] (or [K,M] if ta), b: [K,N] (or [N,K] if tb), c: [M,N].
+// Multiply-adds below which a product runs on one thread, and the panel size above it.
+constexpr int64_t kGemmSerialFlops = 1 << 18;
+constexpr int64_t kPanel = 64;
+
+// One product. a: [M,K] (or [K,M] if ta), b: [K,N] (or [N,K] if tb), c: [M,N] with row stride ldc.
 template <class T>
-void gemm_one(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64_t N, int64_t K, T alpha,
-              T beta) {
-  Map<T> cm(c, M, N);
+void gemm_block(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64_t N, int64_t K, T alpha, T beta,
+                int64_t lda, int64_t ldb, int64_t ldc) {
+  using Stride = Eigen::OuterStride<>;
+  Eigen::Map<RowMat<T>, 0, Stride> cm(c, M, N, Stride(ldc));
   if (K == 0) {  // empty inner dimension: the product is zero
     if (beta == T(0)) cm.setZero();
     else cm *= beta;
     return;
   }
-  ConstMap<T> am(a, ta ? K : M, ta ? M : K);
-  ConstMap<T> bm(b, tb ? N : K, tb ? K : N);
+  Eigen::Map<const RowMat<T>, 0, Stride> am(a, ta ? K : M, ta ? M : K, Stride(lda));
+  Eigen::Map<const RowMat<T>, 0, Stride> bm(b, tb ? N : K, tb ? K : N, Stride(ldb));
   if (!ta && !tb) gemm_into<T>(cm, am, bm, alpha, beta);
   else if (!ta && tb) gemm_into<T>(cm, am, bm.transpose(), alpha, beta);
   else if (ta && !tb) gemm_into<T>(cm, am.transpose(), bm, alpha, beta);
   else gemm_into<T>(cm, am.transpose(), bm.transpose(), alpha, beta);
+}
+
+// c [M,N] (contiguous) = alpha op(a) op(b) + beta c, in panels of rows of c (columns when M is
+// small) on the pool. A row panel of c needs rows of op(a): rows of a, or columns when ta.
+template <class T>
+void gemm_one(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64_t N, int64_t K, T alpha, T beta) {
+  const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+  if (M * N * std::max<int64_t>(K, 1) < kGemmSerialFlops || (M < 2 * kPanel && N < 2 * kPanel)) {
+    gemm_block<T>(a, ta, b, tb, c, M, N, K, alpha, beta, lda, ldb, N);
+    return;
+  }
+  if (M >= N || M >= 2 * kPanel) {
+    parallel_for((M + kPanel - 1) / kPanel, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t r = p * kPanel, m = std::min(kPanel, M - r);
+        gemm_block<T>(ta ? a + r : a + r * lda, ta, b, tb, c + r * N, m, N, K, alpha, beta, lda, ldb, N);
+      }
+    });
+  } else {
+    parallel_for((N + kPanel - 1) / kPanel, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t col = p * kPanel, n = std::min(kPanel, N - col);
+        gemm_block<T>(a, ta, tb ? b + col * ldb : b + col, tb, c + col, M, n, K, alpha, beta, lda, ldb, N);
+      }
+    });
+  }
 }
 
 }  // namespace
@@ -52,7 +85,6 @@ void gemm_one(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64_t
 // a [M,K]|[K,M] or [B,M,K]|[B,K,M]; b [K,N]|[N,K] or [B,K,N]|[B,N,K]; c [M,N] or [B,M,N].
 void CpuBackend::gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c, double alpha,
                       double beta) {
-  EigenThreads threads;
   dispatch_float(c.dtype(), "gemm", [&](auto tag) {
     using T = decltype(tag);
     const int nd = c.ndim();

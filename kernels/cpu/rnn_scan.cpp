@@ -33,9 +33,11 @@
 // are laid out step by step (step t's active prefix at offset[t]), so these GEMMs run over
 // exactly Σ_b lengths[b] rows with no padding.
 //
-// Threading: the gate loops split rows across OpenMP threads (cpu::parallel_for) only when a
-// step has enough elements to pay for waking threads; the GEMMs are Eigen's (which threads
-// large products itself).
+// Two implementations share this schedule and math:
+//   float32: kernels/cpu/rnn_scan_f32.cpp, rows in blocks that the pool's threads own for the
+//     whole recurrence, on the per-instruction-set vector kernels (kernels/cpu/isa/);
+//   float64 (gradcheck, references): the loops below, on Eigen, gate loops split by parallel_for
+//     per step.
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstring>
@@ -44,6 +46,7 @@
 
 #include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_util.h"
+#include "kernels/cpu/rnn_scan_schedule.h"
 
 namespace dien::cpu {
 
@@ -73,36 +76,6 @@ void for_rows(int64_t rows, int64_t H, F&& f) {
   parallel_for(rows, grain_rows, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) f(i);
   });
-}
-
-// The row schedule described at the top of the file.
-struct Schedule {
-  std::vector<int64_t> len;     // [B] lengths in the caller's order
-  std::vector<int64_t> order;   // [B] sorted position -> caller row (lengths descending, stable)
-  std::vector<int64_t> active;  // [maxlen] rows with length > t (a prefix of order)
-  std::vector<int64_t> offset;  // [maxlen+1] Σ_{t'<t} active[t']: compact step-major row offset
-  int64_t maxlen = 0;
-};
-
-Schedule make_schedule(const Tensor& lengths) {
-  Schedule s;
-  const int64_t B = lengths.numel();
-  s.len.resize(B);
-  dispatch_index(lengths.dtype(), "rnn_scan", [&](auto itag) {
-    using I = decltype(itag);
-    const I* l = lengths.data<I>();
-    for (int64_t b = 0; b < B; ++b) s.len[b] = static_cast<int64_t>(l[b]);
-  });
-  s.order.resize(B);
-  std::iota(s.order.begin(), s.order.end(), int64_t{0});
-  std::stable_sort(s.order.begin(), s.order.end(), [&](int64_t a, int64_t b) { return s.len[a] > s.len[b]; });
-  s.maxlen = B ? s.len[s.order[0]] : 0;
-  s.active.assign(s.maxlen, 0);
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < s.len[b]; ++t) ++s.active[t];
-  s.offset.assign(s.maxlen + 1, 0);
-  for (int64_t t = 0; t < s.maxlen; ++t) s.offset[t + 1] = s.offset[t] + s.active[t];
-  return s;
 }
 
 // ---- forward --------------------------------------------------------------------------------
@@ -346,6 +319,28 @@ void scan_backward(RnnCell cell, GateLayout layout, const Schedule& s, const T* 
 
 }  // namespace
 
+Schedule make_schedule(const Tensor& lengths) {
+  Schedule s;
+  const int64_t B = lengths.numel();
+  s.len.resize(B);
+  dispatch_index(lengths.dtype(), "rnn_scan", [&](auto itag) {
+    using I = decltype(itag);
+    const I* l = lengths.data<I>();
+    for (int64_t b = 0; b < B; ++b) s.len[b] = static_cast<int64_t>(l[b]);
+  });
+  s.order.resize(B);
+  std::iota(s.order.begin(), s.order.end(), int64_t{0});
+  std::stable_sort(s.order.begin(), s.order.end(), [&](int64_t a, int64_t b) { return s.len[a] > s.len[b]; });
+  s.maxlen = B ? s.len[s.order[0]] : 0;
+  s.active.assign(s.maxlen, 0);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < s.len[b]; ++t) ++s.active[t];
+  s.offset.assign(s.maxlen + 1, 0);
+  for (int64_t t = 0; t < s.maxlen; ++t) s.offset[t + 1] = s.offset[t] + s.active[t];
+  return s;
+}
+
+
 // gi [B,T,3H], lengths [B] (i32/i64), att [B,T] or null, h0 [B,H] or null, w_hh [3H,H],
 // b_hh [3H] or null -> states [B,T,H], last [B,H], ws [B,T,4H] or null.
 void CpuBackend::rnn_scan_forward(RnnCell cell, GateLayout layout, const Tensor& gi, const Tensor& lengths,
@@ -353,7 +348,12 @@ void CpuBackend::rnn_scan_forward(RnnCell cell, GateLayout layout, const Tensor&
                                   Tensor& states, Tensor& last, Tensor* ws) {
   const int64_t B = states.size(0), Tn = states.size(1), H = states.size(2);
   const Schedule s = make_schedule(lengths);
-  EigenThreads threads;
+  if (gi.dtype() == DType::F32) {
+    scan_forward_f32(cell, layout, s, gi.data<float>(), nullable_data<float>(att), nullable_data<float>(h0),
+                     w_hh.data<float>(), nullable_data<float>(b_hh), states.data<float>(), last.data<float>(),
+                     nullable_data<float>(ws), B, Tn, H);
+    return;
+  }
   dispatch_float(gi.dtype(), "rnn_scan_forward", [&](auto tag) {
     using T = decltype(tag);
     scan_forward<T>(cell, layout, s, gi.data<T>(), nullable_data<T>(att), nullable_data<T>(h0), w_hh.data<T>(), nullable_data<T>(b_hh),
@@ -368,9 +368,15 @@ void CpuBackend::rnn_scan_backward(RnnCell cell, GateLayout layout, const Tensor
                                    const Tensor& states, const Tensor& ws, const Tensor* g_states,
                                    const Tensor* g_last, Tensor& g_gi, Tensor* g_h0, Tensor* g_att,
                                    Tensor* g_w_hh, Tensor* g_b_hh) {
-  EigenThreads threads;
   const int64_t B = states.size(0), Tn = states.size(1), H = states.size(2);
   const Schedule s = make_schedule(lengths);
+  if (gi.dtype() == DType::F32) {
+    scan_backward_f32(cell, layout, s, nullable_data<float>(att), nullable_data<float>(h0), w_hh.data<float>(),
+                      states.data<float>(), ws.data<float>(), nullable_data<float>(g_states),
+                      nullable_data<float>(g_last), g_gi.data<float>(), nullable_data<float>(g_h0),
+                      nullable_data<float>(g_att), nullable_data<float>(g_w_hh), nullable_data<float>(g_b_hh), B, Tn, H);
+    return;
+  }
   dispatch_float(gi.dtype(), "rnn_scan_backward", [&](auto tag) {
     using T = decltype(tag);
     scan_backward<T>(cell, layout, s, nullable_data<T>(att), nullable_data<T>(h0), w_hh.data<T>(), states.data<T>(), ws.data<T>(),

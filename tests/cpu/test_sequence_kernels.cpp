@@ -9,9 +9,14 @@
 //  - kernels write every element of their outputs (NaN-poisoned before the call);
 //  - errors name the op, the tensors and the bad row;
 //  - attention_weights and aux_bce: fused == unfused, padding invariance, empty rows/batches.
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "autograd/grad_mode.h"
+#include "core/threads.h"
+#include "kernels/cpu/isa/kernels.h"
 #include "kernels/dispatch.h"
 #include "support/test_util.h"
 
@@ -246,6 +251,65 @@ TEST_CASE("rnn_scan: fused equals unfused, outputs and every gradient, f32", "[s
     Result u = run(false, cell, layout, in, ws, wl);
     require_same_results(f, u, 1e-5);
   }
+}
+
+// The f32 scan runs on the vector kernels of the best instruction set (kernels/cpu/isa/), in row
+// blocks of the pool: every instruction set this CPU runs against the f64 scan and against the
+// portable "generic" one, batches of several blocks, H not a multiple of any vector width; and
+// the thread count changes no bit.
+TEST_CASE("rnn_scan f32: every instruction set against generic and f64; threads change no bit",
+          "[sequence][cpu][isa]") {
+  RnnCell cell = GENERATE(RnnCell::Gru, RnnCell::AugruPaper, RnnCell::AugruReference, RnnCell::Agru);
+  GateLayout layout = GENERATE(GateLayout::LinearBeforeReset, GateLayout::ResetBeforeLinear);
+  const char* isas[8];
+  const int n_isa = std::min(8, isa::available_isas(isas, 8));
+  const char* saved = std::getenv("DIEN_ISA");
+  const std::string saved_isa = saved ? saved : "";
+  Generator g(8011);
+  for (Case c : std::vector<Case>{{70, 9, 5, 36, {}}, {41, 6, 3, 17, {}}, {7, 5, 3, 5, {0, 5, 1, 4, 5, 2, 3}}}) {
+    std::vector<int64_t> len = c.len;
+    if (len.empty()) {
+      len.resize(c.B);
+      for (auto& l : len) l = static_cast<int64_t>(g.randint(c.T + 1));
+      len[0] = 0, len[1] = c.T, len[2] = 1;
+    }
+    INFO(rnn_cell_name(cell) << " " << layout_name(layout) << " B=" << c.B << " T=" << c.T << " H=" << c.H);
+    Inputs in64 = make_inputs(cell, c, len, true, true, DType::F64, g);
+    Tensor ws64 = test::rand_tensor({c.B, c.T, c.H}, g), wl64 = test::rand_tensor({c.B, c.H}, g);
+    const Result ref = run(true, cell, layout, in64, ws64, wl64);
+    Inputs in = in64;
+    for (Tensor* t : {&in.x, &in.att, &in.h0, &in.w_ih, &in.w_hh, &in.b_ih, &in.b_hh})
+      if (t->defined()) *t = t->detach().to(DType::F32).set_requires_grad();
+    const Tensor ws = ws64.to(DType::F32), wl = wl64.to(DType::F32);
+    std::vector<Result> per_isa;
+    for (int i = 0; i < n_isa; ++i) {
+      INFO("isa " << isas[i]);
+      setenv("DIEN_ISA", isas[i], 1);
+      Result one, two;
+      {
+        ThreadScope t1(1);
+        one = run(true, cell, layout, in, ws, wl);
+      }
+      {
+        ThreadScope t2(2);
+        two = run(true, cell, layout, in, ws, wl);
+      }
+      REQUIRE_CLOSE(two.states, one.states, 0, 0);
+      REQUIRE_CLOSE(two.last, one.last, 0, 0);
+      for (size_t k = 0; k < one.grads.size(); ++k)
+        if (one.grads[k].defined()) REQUIRE_CLOSE(two.grads[k], one.grads[k], 0, 0);
+      require_same_results(one, ref, 2e-5);
+      per_isa.push_back(one);
+    }
+    // The last one is "generic", the portable code every CPU runs.
+    REQUIRE(std::string(isas[n_isa - 1]) == "generic");
+    for (int i = 0; i + 1 < n_isa; ++i) {
+      INFO("isa " << isas[i] << " against generic");
+      require_same_results(per_isa[static_cast<size_t>(i)], per_isa.back(), 2e-5);
+    }
+  }
+  if (saved) setenv("DIEN_ISA", saved_isa.c_str(), 1);
+  else unsetenv("DIEN_ISA");
 }
 
 TEST_CASE("aigru_scan: fused equals unfused and equals a GRU over att * x", "[sequence][cpu]") {

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
-// core/threads.h: the library default, per-thread scopes, and kernels that honour them (one
-// thread never enters an OpenMP region; Eigen's thread count comes back after a product).
+// core/threads.h and core/parallel.h: the library default, per-thread scopes, and the pool's
+// loops that honour them (one thread runs on its caller; never more threads than cores; nested
+// and concurrent loops; exceptions).
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
+#include "core/parallel.h"
 #include "core/threads.h"
 #include "kernels/cpu/cpu_util.h"
 #include "support/test_util.h"
@@ -70,24 +74,55 @@ TEST_CASE("threads: one thread runs a kernel loop on the caller, in one piece", 
   REQUIRE(s.chunks == 1);
   REQUIRE(s.threads == std::set<std::thread::id>{std::this_thread::get_id()});
   REQUIRE(s.covered == (1 << 20));
-#if DIEN_WITH_OPENMP
-  ThreadScope two(2);
+  // More threads: chunks that cover the range exactly once, never more threads than the cores
+  // this process may use.
+  ThreadScope many(64);
   Split t = split_of(1 << 20);
-  REQUIRE(t.chunks == 2);
   REQUIRE(t.covered == (1 << 20));
-#endif
+  REQUIRE(static_cast<int>(t.threads.size()) <= usable_cores());
+  if (usable_cores() > 1) REQUIRE(t.chunks > 1);
 }
 
-TEST_CASE("threads: Eigen follows the scope and the caller's OpenMP setting comes back", "[threads][cpu]") {
-#if DIEN_WITH_OPENMP
-  const int before = omp_get_max_threads();
-  {
-    ThreadScope one(1);
-    cpu::EigenThreads guard;
-    REQUIRE(omp_get_max_threads() == 1);
-  }
-  REQUIRE(omp_get_max_threads() == before);
-#else
-  SUCCEED("built without OpenMP: every kernel runs on the calling thread");
-#endif
+TEST_CASE("threads: a loop inside a loop runs on its caller; exceptions reach the caller", "[threads][cpu]") {
+  ThreadScope two(2);
+  std::mutex mu;
+  bool inner_split = false;
+  int64_t covered = 0, outer = 0;
+  cpu::parallel_for(1 << 12, 16, [&](int64_t, int64_t) {
+    const auto me = std::this_thread::get_id();
+    Split inner;
+    cpu::parallel_for(1 << 12, 16, [&](int64_t ib, int64_t ie) {
+      std::lock_guard<std::mutex> lock(mu);
+      inner.threads.insert(std::this_thread::get_id());
+      ++inner.chunks;
+      covered += ie - ib;
+    });
+    std::lock_guard<std::mutex> lock(mu);
+    ++outer;
+    if (inner.chunks != 1 || inner.threads != std::set<std::thread::id>{me}) inner_split = true;
+  });
+  REQUIRE_FALSE(inner_split);
+  REQUIRE(covered == outer * (1 << 12));
+  // A chunk that throws: the caller gets the error (whichever thread ran the chunk).
+  dien::test::require_error(
+      [] { cpu::parallel_for(1 << 12, 16, [](int64_t b, int64_t e) { fail("chunk", "failed on ", b, "..", e); }); },
+      {"chunk", "failed on"});
+  Split again = split_of(1 << 20);  // the pool works after a failed loop
+  REQUIRE(again.covered == (1 << 20));
+}
+
+TEST_CASE("threads: loops from several threads at once each cover their range", "[threads][cpu]") {
+  std::vector<std::thread> callers;
+  std::vector<int64_t> covered(4, 0);
+  for (int c = 0; c < 4; ++c)
+    callers.emplace_back([&covered, c] {
+      ThreadScope mine(2);
+      for (int rep = 0; rep < 50; ++rep) {
+        std::atomic<int64_t> n{0};
+        cpu::parallel_for(1 << 14, 64, [&](int64_t b, int64_t e) { n += e - b; });
+        covered[static_cast<size_t>(c)] += n;
+      }
+    });
+  for (auto& t : callers) t.join();
+  for (int64_t c : covered) REQUIRE(c == 50 * (1 << 14));
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Run-time choice of the serving kernels' instruction set (serve/kernels.h).
-#include "serve/kernels.h"
+// Run-time choice of the vector kernels' instruction set (kernels/cpu/isa/kernels.h).
+#include "kernels/cpu/isa/kernels.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -8,16 +8,16 @@
 
 #include "core/error.h"
 
-namespace dien::serve {
+namespace dien::isa {
 
-namespace isa_generic {
+namespace generic {
 extern const Kernels table;
 }
-#if DIEN_SERVE_X86
-namespace isa_avx2 {
+#if DIEN_ISA_X86
+namespace avx2 {
 extern const Kernels table;
 }
-namespace isa_avx512 {
+namespace avx512 {
 extern const Kernels table;
 }
 #endif
@@ -25,7 +25,7 @@ extern const Kernels table;
 namespace {
 
 bool cpu_has(const char* isa) {
-#if DIEN_SERVE_X86
+#if DIEN_ISA_X86
   __builtin_cpu_init();
   if (std::strcmp(isa, "avx512") == 0)
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
@@ -36,11 +36,11 @@ bool cpu_has(const char* isa) {
 }
 
 const Kernels* table_of(const char* isa) {
-#if DIEN_SERVE_X86
-  if (std::strcmp(isa, "avx512") == 0) return &isa_avx512::table;
-  if (std::strcmp(isa, "avx2") == 0) return &isa_avx2::table;
+#if DIEN_ISA_X86
+  if (std::strcmp(isa, "avx512") == 0) return &avx512::table;
+  if (std::strcmp(isa, "avx2") == 0) return &avx2::table;
 #endif
-  if (std::strcmp(isa, "generic") == 0) return &isa_generic::table;
+  if (std::strcmp(isa, "generic") == 0) return &generic::table;
   return nullptr;
 }
 
@@ -69,9 +69,9 @@ const Kernels& select_kernels(const char* isa) {
       if (table_of(c) && cpu_has(c)) return *table_of(c);
   }
   const Kernels* t = table_of(want.c_str());
-  if (!t) fail("serving kernels", "unknown or not compiled instruction set '", want, "' (expected auto, avx512, avx2 or generic)");
-  if (!cpu_has(want.c_str())) fail("serving kernels", "this CPU does not support the instruction set '", want, "'");
+  if (!t) fail("vector kernels", "unknown or not compiled instruction set '", want, "' (expected auto, avx512, avx2 or generic)");
+  if (!cpu_has(want.c_str())) fail("vector kernels", "this CPU does not support the instruction set '", want, "'");
   return *t;
 }
 
-}  // namespace dien::serve
+}  // namespace dien::isa

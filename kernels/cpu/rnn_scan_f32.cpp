@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: MIT
+// The float32 recurrent scans: the schedule and math of kernels/cpu/rnn_scan.cpp, run in row
+// blocks on the vector kernels (kernels/cpu/isa/kernels.h, the best instruction set of the CPU).
+//
+// Row blocks: sorted position i goes to block i mod nb (nb = ceil(B / kBlockRows)), so every
+// block holds rows of every length (their work is about equal) and a block's rows are still
+// sorted by length: at step t its running rows are a prefix of it. A block is one task of the
+// library's pool (core/parallel.h) for the whole recurrence, forward or backward: its states,
+// hidden projections and carried gradients stay in its own small buffers, in cache, and no
+// thread waits for another between steps. The blocks depend on B only, never on the thread
+// count, and every output element is computed by the same operations in the same order whatever
+// thread runs its block: results do not change with threads.
+//
+// Per block and step: one product of the running rows' states by W_hhᵀ (packed [H, 3Hp], gate
+// blocks padded to Hp, a multiple of the vector width), then the gate kernel. Backward: the gate
+// kernel, then dh_{t-1} += G W_hh (W_hh packed [3H, Hp]); each block keeps its rows' G and h_{t-1}
+// and ends with its share of g_w_hh = Σ Gᵀ h_{t-1} and g_b_hh = Σ G, added over blocks in order.
+// Training (ws non-null) and inference run the same kernels in the same order: bit for bit
+// the same states.
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/parallel.h"
+#include "core/threads.h"
+#include "kernels/cpu/isa/kernels.h"
+#include "kernels/cpu/rnn_scan_schedule.h"
+
+namespace dien::cpu {
+
+namespace {
+
+constexpr int64_t kBlockRows = 32;
+
+isa::Cell isa_cell(RnnCell c) {
+  switch (c) {
+    case RnnCell::Gru: return isa::Cell::Gru;
+    case RnnCell::AugruPaper: return isa::Cell::AugruPaper;
+    case RnnCell::AugruReference: return isa::Cell::AugruReference;
+    case RnnCell::Agru: return isa::Cell::Agru;
+  }
+  return isa::Cell::Gru;
+}
+
+struct Block {
+  std::vector<int64_t> rows;    // caller rows, lengths descending
+  std::vector<int64_t> active;  // [block maxlen] rows running at step t
+  std::vector<int64_t> offset;  // [block maxlen + 1] compact step-major row offsets
+};
+
+std::vector<Block> make_blocks(const Schedule& s) {
+  const int64_t B = static_cast<int64_t>(s.order.size());
+  const int64_t nb = std::max<int64_t>(1, (B + kBlockRows - 1) / kBlockRows);
+  std::vector<Block> blocks(static_cast<size_t>(nb));
+  for (int64_t i = 0; i < B; ++i) blocks[static_cast<size_t>(i % nb)].rows.push_back(s.order[i]);
+  for (Block& k : blocks) {
+    const int64_t maxlen = k.rows.empty() ? 0 : s.len[k.rows[0]];
+    k.active.assign(maxlen, 0);
+    for (int64_t b : k.rows)
+      for (int64_t t = 0; t < s.len[b]; ++t) ++k.active[t];
+    k.offset.assign(maxlen + 1, 0);
+    for (int64_t t = 0; t < maxlen; ++t) k.offset[t + 1] = k.offset[t] + k.active[t];
+  }
+  return blocks;
+}
+
+int64_t padded(int64_t H, int width) { return (H + width - 1) / width * width; }
+
+// W_hhᵀ packed [H, 3Hp] (gate g's column j at g Hp + j) and b_hh [3Hp]; zeros in the padding.
+void pack_forward(const float* w_hh, const float* b_hh, int64_t H, int64_t Hp, std::vector<float>& wt,
+                  std::vector<float>& bias) {
+  wt.assign(H * 3 * Hp, 0.f);
+  for (int64_t g = 0; g < 3; ++g)
+    for (int64_t j = 0; j < H; ++j)
+      for (int64_t k = 0; k < H; ++k) wt[k * 3 * Hp + g * Hp + j] = w_hh[(g * H + j) * H + k];
+  bias.assign(b_hh ? 3 * Hp : 0, 0.f);
+  if (b_hh)
+    for (int64_t g = 0; g < 3; ++g) std::memcpy(&bias[g * Hp], b_hh + g * H, H * sizeof(float));
+}
+
+}  // namespace
+
+void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const float* gi, const float* att,
+                      const float* h0, const float* w_hh, const float* b_hh, float* states, float* last, float* ws,
+                      int64_t B, int64_t Tn, int64_t H) {
+  const isa::Kernels& K = isa::select_kernels();
+  const isa::Cell c = isa_cell(cell);
+  const bool lbr = layout == GateLayout::LinearBeforeReset;
+  const int64_t Hp = padded(H, K.width), H3p = 3 * Hp;
+  std::vector<float> wt, bias;
+  pack_forward(w_hh, b_hh, H, Hp, wt, bias);
+  const float* bp = b_hh ? bias.data() : nullptr;
+  const std::vector<Block> blocks = make_blocks(s);
+
+  parallel_run(static_cast<int64_t>(blocks.size()), 1, num_threads(), [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const Block& blk = blocks[static_cast<size_t>(k)];
+      const int64_t R = static_cast<int64_t>(blk.rows.size());
+      std::vector<float> h(R * Hp, 0.f), gh(R * H3p), rh(lbr ? 0 : R * Hp);
+      if (h0)
+        for (int64_t m = 0; m < R; ++m) std::memcpy(&h[m * Hp], h0 + blk.rows[m] * H, H * sizeof(float));
+      isa::ScanStep st{blk.rows.data(), 0, Tn, H, Hp, gi, att, states, ws};
+      for (int64_t t = 0; t < static_cast<int64_t>(blk.active.size()); ++t) {
+        const int64_t na = blk.active[t];
+        st.t = t;
+        if (lbr) {
+          K.gemm(na, H3p, H, h.data(), Hp, wt.data(), H3p, gh.data(), H3p, bp, false);
+          K.scan_lbr(c, st, na, gh.data(), h.data());
+        } else {
+          K.gemm(na, 2 * Hp, H, h.data(), Hp, wt.data(), H3p, gh.data(), H3p, bp, false);
+          K.scan_rbl_reset(c, st, na, gh.data(), h.data(), rh.data());
+          K.gemm(na, Hp, H, rh.data(), Hp, wt.data() + 2 * Hp, H3p, gh.data() + 2 * Hp, H3p, bp ? bp + 2 * Hp : nullptr,
+                 false);
+          K.scan_rbl_update(c, st, na, gh.data(), h.data());
+        }
+      }
+      // Rows that ended keep their state in h: that is `last` (h0 or 0 for a length-0 row);
+      // states past a row's length are zeros.
+      for (int64_t m = 0; m < R; ++m) {
+        const int64_t b = blk.rows[m];
+        std::memcpy(last + b * H, &h[m * Hp], H * sizeof(float));
+        if (s.len[b] < Tn) std::memset(states + (b * Tn + s.len[b]) * H, 0, (Tn - s.len[b]) * H * sizeof(float));
+      }
+    }
+  });
+}
+
+void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const float* att, const float* h0,
+                       const float* w_hh, const float* states, const float* ws, const float* g_states,
+                       const float* g_last, float* g_gi, float* g_h0, float* g_att, float* g_w_hh, float* g_b_hh,
+                       int64_t B, int64_t Tn, int64_t H) {
+  const isa::Kernels& K = isa::select_kernels();
+  const isa::Cell c = isa_cell(cell);
+  const bool lbr = layout == GateLayout::LinearBeforeReset;
+  const int64_t Hp = padded(H, K.width), H3 = 3 * H;
+  // W_hh packed [3H, Hp]: the right operand of dh_{t-1} += G W_hh.
+  std::vector<float> wp(H3 * Hp, 0.f);
+  for (int64_t i = 0; i < H3; ++i) std::memcpy(&wp[i * Hp], w_hh + i * H, H * sizeof(float));
+  const std::vector<Block> blocks = make_blocks(s);
+  const int64_t nb = static_cast<int64_t>(blocks.size());
+  // Each block's share of g_w_hh [3H, Hp] and g_b_hh [3H].
+  std::vector<float> gw_part(g_w_hh ? nb * H3 * Hp : 0), gb_part(g_b_hh ? nb * H3 : 0);
+
+  parallel_run(nb, 1, num_threads(), [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const Block& blk = blocks[static_cast<size_t>(k)];
+      const int64_t R = static_cast<int64_t>(blk.rows.size()), maxlen = static_cast<int64_t>(blk.active.size());
+      const int64_t N = blk.offset.back();
+      // Compact, step-major: rows offset[t] .. offset[t] + active[t] hold step t's running rows.
+      std::vector<float> G(N * H3), P(N * Hp), RH(lbr ? 0 : N * Hp);
+      std::vector<float> carry(R * Hp, 0.f), next(R * Hp, 0.f), drh(lbr ? 0 : R * Hp);
+      isa::ScanBack sb{blk.rows.data(), 0, Tn, H, Hp, att, h0, states, ws, g_states, g_last, g_gi, g_att};
+      for (int64_t t = maxlen - 1; t >= 0; --t) {
+        const int64_t na = blk.active[t], na_after = t + 1 < maxlen ? blk.active[t + 1] : 0;
+        float* Gt = &G[blk.offset[t] * H3];
+        float* Pt = &P[blk.offset[t] * Hp];
+        sb.t = t;
+        K.scan_back_cell(c, lbr, sb, na, na_after, carry.data(), next.data(), Gt, Pt);
+        if (lbr) {
+          K.gemm(na, Hp, H3, Gt, H3, wp.data(), Hp, next.data(), Hp, nullptr, true);
+        } else {
+          K.gemm(na, Hp, H, Gt + 2 * H, H3, wp.data() + 2 * H * Hp, Hp, drh.data(), Hp, nullptr, false);
+          K.scan_back_rbl(sb, na, drh.data(), Pt, Gt, &RH[blk.offset[t] * Hp], next.data());
+          K.gemm(na, Hp, 2 * H, Gt, H3, wp.data(), Hp, next.data(), Hp, nullptr, true);
+        }
+        std::swap(carry, next);
+      }
+      for (int64_t m = 0; m < R; ++m) {
+        const int64_t b = blk.rows[m];
+        // g_h0: what reached h_{-1}; a length-0 row passes g_last straight through.
+        if (g_h0) {
+          float* out = g_h0 + b * H;
+          if (s.len[b] > 0) std::memcpy(out, &carry[m * Hp], H * sizeof(float));
+          else if (g_last) std::memcpy(out, g_last + b * H, H * sizeof(float));
+          else std::memset(out, 0, H * sizeof(float));
+        }
+        // Padded steps get zero gradients.
+        if (s.len[b] < Tn) std::memset(g_gi + (b * Tn + s.len[b]) * H3, 0, (Tn - s.len[b]) * H3 * sizeof(float));
+        if (g_att)
+          for (int64_t t = s.len[b]; t < Tn; ++t) g_att[b * Tn + t] = 0.f;
+      }
+      if (g_w_hh) {
+        float* gw = &gw_part[k * H3 * Hp];
+        if (lbr) {
+          K.gemm_tn(H3, Hp, N, G.data(), H3, P.data(), Hp, gw, Hp, false);
+        } else {
+          K.gemm_tn(2 * H, Hp, N, G.data(), H3, P.data(), Hp, gw, Hp, false);
+          K.gemm_tn(H, Hp, N, G.data() + 2 * H, H3, RH.data(), Hp, gw + 2 * H * Hp, Hp, false);
+        }
+      }
+      if (g_b_hh) {
+        float* gb = &gb_part[k * H3];
+        std::fill(gb, gb + H3, 0.f);
+        for (int64_t r = 0; r < N; ++r)
+          for (int64_t j = 0; j < H3; ++j) gb[j] += G[r * H3 + j];
+      }
+    }
+  });
+  // The blocks' shares, added in block order.
+  if (g_w_hh)
+    for (int64_t i = 0; i < H3; ++i)
+      for (int64_t j = 0; j < H; ++j) {
+        float acc = 0.f;
+        for (int64_t k = 0; k < nb; ++k) acc += gw_part[(k * H3 + i) * Hp + j];
+        g_w_hh[i * H + j] = acc;
+      }
+  if (g_b_hh)
+    for (int64_t j = 0; j < H3; ++j) {
+      float acc = 0.f;
+      for (int64_t k = 0; k < nb; ++k) acc += gb_part[k * H3 + j];
+      g_b_hh[j] = acc;
+    }
+  (void)B;
+}
+
+}  // namespace dien::cpu
