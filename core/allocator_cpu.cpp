@@ -2,6 +2,9 @@
 #include "core/allocator_cpu.h"
 
 #include <cstdlib>
+#include <map>
+#include <mutex>
+#include <vector>
 
 #include "core/error.h"
 #include "core/workspace.h"
@@ -19,11 +22,93 @@ void* aligned_alloc_bytes(size_t nbytes) {
 
 void aligned_free(void* p) { std::free(p); }
 
+namespace {
+
+constexpr size_t kCacheMinBytes = size_t{1} << 20, kCacheGranule = size_t{64} << 10;
+
+class BlockCache {
+ public:
+  static BlockCache& get() {
+    static BlockCache* c = new BlockCache();  // never destroyed: storages may die after statics
+    return *c;
+  }
+  static size_t rounded(size_t n) { return (n + kCacheGranule - 1) / kCacheGranule * kCacheGranule; }
+  bool enabled() const { return cap_ > 0; }
+
+  void* take(size_t size) {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      auto it = free_.find(size);
+      if (it != free_.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        stats_.cached_bytes -= size;
+        --stats_.cached_blocks;
+        ++stats_.reused;
+        return p;
+      }
+      ++stats_.fresh;
+    }
+    return aligned_alloc_bytes(size);
+  }
+  void give(void* p, size_t size) {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (stats_.cached_bytes + size <= cap_) {
+        free_[size].push_back(p);
+        stats_.cached_bytes += size;
+        ++stats_.cached_blocks;
+        return;
+      }
+    }
+    aligned_free(p);
+  }
+  void trim() {
+    std::map<size_t, std::vector<void*>> blocks;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      blocks.swap(free_);
+      stats_.cached_bytes = stats_.cached_blocks = 0;
+    }
+    for (auto& [size, ps] : blocks)
+      for (void* p : ps) aligned_free(p);
+  }
+  BlockCacheStats stats() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return stats_;
+  }
+
+ private:
+  BlockCache() {
+    const char* e = std::getenv("DIEN_CPU_CACHE_MB");
+    if (e && *e) {
+      char* end = nullptr;
+      const unsigned long long mb = std::strtoull(e, &end, 10);
+      if (end && *end == '\0') cap_ = static_cast<size_t>(mb) << 20;
+    }
+  }
+  size_t cap_ = size_t{1} << 30;
+  std::mutex mu_;
+  std::map<size_t, std::vector<void*>> free_;
+  BlockCacheStats stats_;
+};
+
+}  // namespace
+
+BlockCacheStats block_cache_stats() { return BlockCache::get().stats(); }
+void trim_block_cache() { BlockCache::get().trim(); }
+
 void* allocate_storage_block(size_t nbytes, std::function<void(void*)>& release) {
   if (const std::shared_ptr<Workspace>& ws = current_workspace()) {
     void* p = ws->take(nbytes);
     release = [ws, nbytes](void* q) { ws->give(q, nbytes); };
     return p;
+  }
+  BlockCache& cache = BlockCache::get();
+  if (nbytes >= kCacheMinBytes && cache.enabled()) {
+    const size_t size = BlockCache::rounded(nbytes);
+    release = [size](void* q) { BlockCache::get().give(q, size); };
+    return cache.take(size);
   }
   release = [](void* q) { aligned_free(q); };
   return aligned_alloc_bytes(nbytes);

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 // CPU elementwise kernels: unary activations (forward and backward side by side), broadcast
-// binary arithmetic, and the broadcast pair sum_to (reduce) / expand.
+// binary arithmetic, and the broadcast pair sum_to (reduce) / expand. float sigmoid and tanh run
+// on the vector kernels of the CPU's instruction set (kernels/cpu/isa/); the rest are plain loops
+// the compiler vectorises.
 #include <cmath>
+#include <type_traits>
 
 #include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_util.h"
+#include "kernels/cpu/isa/kernels.h"
 
 namespace dien::cpu {
 
@@ -20,6 +24,14 @@ inline T stable_sigmoid(T x) {
 
 template <class T>
 void unary_fwd(UnaryOp op, const T* x, T* y, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (op == UnaryOp::Sigmoid || op == UnaryOp::Tanh) {  // vectorised (kernels/cpu/isa/)
+      const isa::Kernels& k = isa::select_kernels();
+      const int kind = op == UnaryOp::Sigmoid ? 0 : 1;
+      parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) { k.sigmoid_tanh(kind, x + b, y + b, e - b); });
+      return;
+    }
+  }
   parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
     switch (op) {
       case UnaryOp::Neg: for (int64_t i = b; i < e; ++i) y[i] = -x[i]; break;

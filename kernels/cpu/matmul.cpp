@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: MIT
 // CPU gemm: c = alpha * op(a) op(b) + beta * c over Eigen maps of row-major matrices
-// (2-D, or 3-D batched with one product per leading index). Eigen's blocked GEMM runs each
+// (2-D, or 3-D batched with one product per leading index). Eigen's blocked GEMM (for float,
+// compiled for the CPU's best instruction set: kernels/cpu/isa/eigen_gemm.inc) runs each
 // product single-threaded (EIGEN_DONT_PARALLELIZE); large products are split into row (or, for
 // few rows, column) panels of C run by the library's pool (core/parallel.h). The panels depend on
 // the shape only, never on the thread count, so results do not change with threads.
 // beta == 0 never reads c.
 #include <Eigen/Core>
 #include <algorithm>
+#include <type_traits>
 
 #include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_util.h"
+#include "kernels/cpu/isa/kernels.h"
 
 namespace dien::cpu {
 
@@ -38,7 +41,13 @@ constexpr int64_t kPanel = 64;
 // One product. a: [M,K] (or [K,M] if ta), b: [K,N] (or [N,K] if tb), c: [M,N] with row stride ldc.
 template <class T>
 void gemm_block(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64_t N, int64_t K, T alpha, T beta,
-                int64_t lda, int64_t ldb, int64_t ldc) {
+                int64_t lda, int64_t ldb, int64_t ldc, const isa::Kernels& kern) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (kern.sgemm) {  // Eigen compiled for the CPU's instruction set
+      kern.sgemm(a, ta, b, tb, c, M, N, K, alpha, beta, lda, ldb, ldc);
+      return;
+    }
+  }
   using Stride = Eigen::OuterStride<>;
   Eigen::Map<RowMat<T>, 0, Stride> cm(c, M, N, Stride(ldc));
   if (K == 0) {  // empty inner dimension: the product is zero
@@ -58,23 +67,24 @@ void gemm_block(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64
 // small) on the pool. A row panel of c needs rows of op(a): rows of a, or columns when ta.
 template <class T>
 void gemm_one(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64_t N, int64_t K, T alpha, T beta) {
+  const isa::Kernels& kern = isa::select_kernels();
   const int64_t lda = ta ? M : K, ldb = tb ? K : N;
   if (M * N * std::max<int64_t>(K, 1) < kGemmSerialFlops || (M < 2 * kPanel && N < 2 * kPanel)) {
-    gemm_block<T>(a, ta, b, tb, c, M, N, K, alpha, beta, lda, ldb, N);
+    gemm_block<T>(a, ta, b, tb, c, M, N, K, alpha, beta, lda, ldb, N, kern);
     return;
   }
   if (M >= N || M >= 2 * kPanel) {
     parallel_for((M + kPanel - 1) / kPanel, 1, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t r = p * kPanel, m = std::min(kPanel, M - r);
-        gemm_block<T>(ta ? a + r : a + r * lda, ta, b, tb, c + r * N, m, N, K, alpha, beta, lda, ldb, N);
+        gemm_block<T>(ta ? a + r : a + r * lda, ta, b, tb, c + r * N, m, N, K, alpha, beta, lda, ldb, N, kern);
       }
     });
   } else {
     parallel_for((N + kPanel - 1) / kPanel, 1, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t col = p * kPanel, n = std::min(kPanel, N - col);
-        gemm_block<T>(a, ta, tb ? b + col * ldb : b + col, tb, c + col, M, n, K, alpha, beta, lda, ldb, N);
+        gemm_block<T>(a, ta, tb ? b + col * ldb : b + col, tb, c + col, M, n, K, alpha, beta, lda, ldb, N, kern);
       }
     });
   }

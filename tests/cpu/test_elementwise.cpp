@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/dispatch.h"
+#include "kernels/cpu/isa/kernels.h"
 #include "support/test_util.h"
 
 using namespace dien;
@@ -232,4 +233,33 @@ TEST_CASE("CUDA tensors without a CUDA device are a clear error", "[device][cpu]
   require_error([&] { zeros({2}, DType::F32, Device::cuda(0)); }, {"device", "cuda:0"});
   require_error([&] { Device::parse("gpu"); }, {"device", "gpu"});
   REQUIRE(Device::parse("cuda:1") == Device::cuda(1));
+}
+
+// float sigmoid and tanh run on the vector kernels (kernels/cpu/isa/): every instruction set
+// this CPU runs, against double precision, over the saturating ranges and a tail of n % width.
+TEST_CASE("sigmoid/tanh f32 vector kernels: every instruction set against double", "[elementwise][cpu][isa]") {
+  std::vector<float> x;
+  for (int i = -2000; i <= 2000; ++i) x.push_back(static_cast<float>(i) * 0.0625f);  // -125 .. 125
+  for (float v : {1e-30f, -1e-30f, 1e-7f, 0.f, -0.f, 88.f, -88.f, 89.f, -89.f, 1e30f, -1e30f}) x.push_back(v);
+  x.push_back(0.3f);  // n odd: a partial last vector
+  const char* isas[8];
+  const int n_isa = std::min(8, isa::available_isas(isas, 8));
+  for (int i = 0; i < n_isa; ++i) {
+    const isa::Kernels& k = isa::select_kernels(isas[i]);
+    for (int kind : {0, 1}) {
+      INFO(isas[i] << (kind == 0 ? " sigmoid" : " tanh"));
+      std::vector<float> y(x.size() + 1, std::nanf(""));
+      k.sigmoid_tanh(kind, x.data(), y.data(), static_cast<int64_t>(x.size()));
+      REQUIRE(std::isnan(y.back()));  // nothing written past n
+      for (size_t j = 0; j < x.size(); ++j) {
+        const double v = x[j];
+        const double want = kind == 0 ? 1.0 / (1.0 + std::exp(-v)) : std::tanh(v);
+        INFO("x = " << v);
+        REQUIRE(std::isfinite(y[j]));
+        REQUIRE(std::fabs(y[j] - want) <= 3e-7);
+        if (kind == 0 && want > 1e-30) REQUIRE(std::fabs(y[j] - want) <= 2e-6 * want);
+        if (kind == 1 && std::fabs(want) > 1e-30) REQUIRE(std::fabs(y[j] - want) <= 2e-6 * std::fabs(want));
+      }
+    }
+  }
 }

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
+#include "core/allocator_cpu.h"
 #include "core/tensor.h"
 #include "core/workspace.h"
 #include "support/test_util.h"
@@ -84,4 +85,25 @@ TEST_CASE("workspace: scopes nest, the innermost wins", "[workspace][cpu]") {
   REQUIRE(inner->stats().fresh == 1);
   REQUIRE(outer->stats().fresh == 0);
   dien::test::require_error([] { WorkspaceScope s(nullptr); }, {"WorkspaceScope", "null"});
+}
+
+TEST_CASE("block cache: a big tensor's block serves the next of its size; small ones bypass it", "[workspace][cpu]") {
+  const cpu::BlockCacheStats before = cpu::block_cache_stats();
+  const void* first = nullptr;
+  {
+    Tensor big = Tensor::empty({1 << 20}, DType::F32);  // 4 MiB
+    first = big.data<float>();
+  }
+  const cpu::BlockCacheStats idle = cpu::block_cache_stats();
+  REQUIRE(idle.cached_bytes >= before.cached_bytes + (size_t{4} << 20));
+  Tensor again = Tensor::empty({(1 << 20) - 100}, DType::F32);  // same 64 KiB size class
+  REQUIRE(again.data<float>() == first);
+  REQUIRE(cpu::block_cache_stats().reused == idle.reused + 1);
+  {
+    Tensor small = Tensor::empty({1000}, DType::F32);
+    (void)small;
+  }
+  REQUIRE(cpu::block_cache_stats().cached_blocks == idle.cached_blocks - 1);  // only `again` left the cache
+  cpu::trim_block_cache();
+  REQUIRE(cpu::block_cache_stats().cached_bytes == 0);
 }

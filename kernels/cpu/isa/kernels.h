@@ -133,6 +133,13 @@ struct Kernels {
   // next += drh ⊙ r.
   void (*scan_back_rbl)(const ScanBack& s, int64_t M, const float* drh, const float* P, float* G, float* RH,
                         float* next);
+  // y[0:n] = sigmoid(x) (kind 0) or tanh(x) (kind 1): the elementwise activations' float path.
+  void (*sigmoid_tanh)(int kind, const float* x, float* y, int64_t n);
+  // Eigen's float GEMM compiled for this instruction set (eigen_gemm.inc): c [M,N] (row stride
+  // ldc) = alpha op(a) op(b) + beta c, op a transpose when ta / tb. Null for "generic", where the
+  // baseline build's Eigen (kernels/cpu/matmul.cpp) is that GEMM.
+  void (*sgemm)(const float* a, bool ta, const float* b, bool tb, float* c, int64_t M, int64_t N, int64_t K,
+                float alpha, float beta, int64_t lda, int64_t ldb, int64_t ldc);
 };
 
 // The kernels for `isa`: "auto" (the best the CPU supports; the environment variable DIEN_ISA,

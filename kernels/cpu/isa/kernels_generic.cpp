@@ -8,6 +8,7 @@
 #define DIEN_VEC_WIDTH 4
 #define DIEN_ISA_NAME "generic"
 namespace dien::isa::generic {
+#define DIEN_ISA_SGEMM nullptr  // the baseline build's Eigen (kernels/cpu/matmul.cpp)
 #include "kernels/cpu/isa/kernels_impl.inc"
 #include "kernels/cpu/isa/scan_impl.inc"
 #include "kernels/cpu/isa/kernels_table.inc"
