@@ -24,7 +24,7 @@ void aligned_free(void* p) { std::free(p); }
 
 namespace {
 
-constexpr size_t kCacheMinBytes = size_t{1} << 20, kCacheGranule = size_t{64} << 10;
+constexpr size_t kCacheMinBytes = size_t{64} << 10, kCacheGranule = size_t{64} << 10;
 
 class BlockCache {
  public:

@@ -158,7 +158,8 @@ class Backend {
                                 Tensor& states, Tensor& last, Tensor* ws) = 0;
   // Reverse scan. g_states [B,T,H] and g_last [B,H] may be null (zero). Writes (overwrites):
   // g_gi [B,T,3H] (0 at t >= lengths[b]); g_h0 [B,H], g_att [B,T] (0 at padded steps),
-  // g_w_hh [3H,H], g_b_hh [3H] when non-null. Padded entries of g_states never matter.
+  // g_w_hh [3H,H], g_b_hh [3H] when non-null. Padded entries of g_states never matter. Only gi's
+  // shape, dtype and device are read (the gates are in ws): callers may pass g_gi for it.
   virtual void rnn_scan_backward(RnnCell cell, GateLayout layout, const Tensor& gi, const Tensor& lengths,
                                  const Tensor* att, const Tensor* h0, const Tensor& w_hh, const Tensor* b_hh,
                                  const Tensor& states, const Tensor& ws, const Tensor* g_states,

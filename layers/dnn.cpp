@@ -46,6 +46,10 @@ Tensor DNN::forward(const Tensor& x, bool training) const {
 }
 
 Tensor DNN::l2_loss() const {
+  if (l2_ == 0.0 || linears_->size() == 0) {  // a zero weight computes and back-propagates nothing
+    const Tensor& w = linears_->size() ? (*linears_)[0]->weight() : Tensor();
+    return w.defined() ? dien::zeros({}, w.dtype(), w.device()) : dien::zeros(Shape{});
+  }
   Tensor total;
   for (const auto& lin : *linears_) {
     Tensor s = sum(lin->weight() * lin->weight());

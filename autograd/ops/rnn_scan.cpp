@@ -57,7 +57,7 @@ RnnOutput rnn_scan(RnnCell cell, const Tensor& x, const Tensor& lengths, const T
   //   gi = x2 W_ihᵀ + 1 b_ihᵀ  =>  g_x = G W_ih,  g_w_ih = Gᵀ x2,  g_b_ih = 1ᵀ G
   // and everything behind gi (the recurrence) is the kernel's reverse scan.
   record_multi("rnn_scan", outs, inputs,
-               [cell, layout, gi, len, att = keep(att), h0 = keep(h0), whh = w_hh.detach(), bhh = keep(b_hh),
+               [cell, layout, len, att = keep(att), h0 = keep(h0), whh = w_hh.detach(), bhh = keep(b_hh),
                 st = states.detach(), ws, xs, wih, B, T, D, H, R](const TensorList& g, const Needs& n) {
                  Backend& be = backend_for(g[0]);
                  const DType dt = g[0].dtype();
@@ -69,7 +69,9 @@ RnnOutput rnn_scan(RnnCell cell, const Tensor& x, const Tensor& lengths, const T
                  Tensor g_bhh = n[6] ? Tensor::empty({3 * H}, dt, dev) : Tensor();
                  auto opt = [](const Tensor& t) { return t.defined() ? &t : nullptr; };
                  auto out = [](Tensor& t) { return t.defined() ? &t : nullptr; };
-                 be.rnn_scan_backward(cell, layout, gi, len, opt(att), opt(h0), whh, opt(bhh), st, ws, &g[0], &g[1],
+                 // The kernels read only gi's shape (the gates are in ws): g_gi stands in for it, so
+                 // the [B,T,3H] projections are not kept alive until backward.
+                 be.rnn_scan_backward(cell, layout, g_gi, len, opt(att), opt(h0), whh, opt(bhh), st, ws, &g[0], &g[1],
                                       g_gi, out(g_h0), out(g_att), out(g_whh), out(g_bhh));
                  Tensor G = g_gi.reshape({R, 3 * H});
                  Tensor g_x, g_wih, g_bih;

@@ -44,24 +44,31 @@ void unary_fwd(UnaryOp op, const T* x, T* y, int64_t n) {
   });
 }
 
-// d/dx: neg -1; exp y; log 1/x; sigmoid y(1-y); tanh 1-y^2; relu [x > 0].
-template <class T>
-void unary_bwd(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n, T beta) {
+// d/dx: neg -1; exp y; log 1/x; sigmoid y(1-y); tanh 1-y^2; relu [x > 0]. One loop per op and
+// beta case, so the compiler vectorises each (a switch per element would keep them scalar).
+template <class T, class D>
+void unary_bwd_loop(const T* x, const T* y, const T* gy, T* gx, int64_t n, T beta, D d) {
   parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      T d;
-      switch (op) {
-        case UnaryOp::Neg: d = -gy[i]; break;
-        case UnaryOp::Exp: d = gy[i] * y[i]; break;
-        case UnaryOp::Log: d = gy[i] / x[i]; break;
-        case UnaryOp::Sigmoid: d = gy[i] * y[i] * (T(1) - y[i]); break;
-        case UnaryOp::Tanh: d = gy[i] * (T(1) - y[i] * y[i]); break;
-        case UnaryOp::Relu: d = x[i] > T(0) ? gy[i] : T(0); break;
-        default: d = T(0);
-      }
-      gx[i] = beta == T(0) ? d : beta * gx[i] + d;
+    if (beta == T(0)) {
+      for (int64_t i = b; i < e; ++i) gx[i] = d(x[i], y[i], gy[i]);
+    } else {
+      for (int64_t i = b; i < e; ++i) gx[i] = beta * gx[i] + d(x[i], y[i], gy[i]);
     }
   });
+}
+
+template <class T>
+void unary_bwd(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n, T beta) {
+  switch (op) {
+    case UnaryOp::Neg: unary_bwd_loop(x, y, gy, gx, n, beta, [](T, T, T g) { return -g; }); break;
+    case UnaryOp::Exp: unary_bwd_loop(x, y, gy, gx, n, beta, [](T, T v, T g) { return g * v; }); break;
+    case UnaryOp::Log: unary_bwd_loop(x, y, gy, gx, n, beta, [](T u, T, T g) { return g / u; }); break;
+    case UnaryOp::Sigmoid:
+      unary_bwd_loop(x, y, gy, gx, n, beta, [](T, T v, T g) { return g * v * (T(1) - v); });
+      break;
+    case UnaryOp::Tanh: unary_bwd_loop(x, y, gy, gx, n, beta, [](T, T v, T g) { return g * (T(1) - v * v); }); break;
+    case UnaryOp::Relu: unary_bwd_loop(x, y, gy, gx, n, beta, [](T u, T, T g) { return u > T(0) ? g : T(0); }); break;
+  }
 }
 
 template <class T>
