@@ -3,8 +3,11 @@
 // binary arithmetic, and the broadcast pair sum_to (reduce) / expand. float sigmoid and tanh run
 // on the vector kernels of the CPU's instruction set (kernels/cpu/isa/); the rest are plain loops
 // the compiler vectorises.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_util.h"
@@ -180,9 +183,21 @@ void CpuBackend::sum_to(const Tensor& x, Tensor& out, double beta) {
     }
     if (is_suffix_of(out.shape(), x.shape())) {
       // Leading dims reduced: column sums over n / no rows, accumulated in double for f32 too.
-      std::vector<double> acc(static_cast<size_t>(no), 0.0);
-      for (int64_t r = 0; r < n / no; ++r)
-        for (int64_t j = 0; j < no; ++j) acc[j] += xp[r * no + j];
+      // Rows in fixed panels (by shape, not by threads) summed on the pool, then the panels'
+      // sums added in order: the same bits whatever the thread count.
+      const int64_t rows = no > 0 ? n / no : 0;
+      const int64_t panel = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(no, 1));
+      const int64_t panels = (rows + panel - 1) / panel;
+      std::vector<double> acc(static_cast<size_t>(std::max<int64_t>(panels, 1) * no), 0.0);
+      parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p) {
+          double* a = &acc[static_cast<size_t>(p * no)];
+          for (int64_t r = p * panel; r < std::min(rows, (p + 1) * panel); ++r)
+            for (int64_t j = 0; j < no; ++j) a[j] += xp[r * no + j];
+        }
+      });
+      for (int64_t p = 1; p < panels; ++p)
+        for (int64_t j = 0; j < no; ++j) acc[j] += acc[static_cast<size_t>(p * no + j)];
       for (int64_t j = 0; j < no; ++j) finish(j, static_cast<T>(acc[j]));
       return;
     }
@@ -207,12 +222,11 @@ void CpuBackend::expand(const Tensor& x, Tensor& out) {
     T* o = out.data<T>();
     int64_t n = out.numel(), nx = x.numel();
     if (is_suffix_of(x.shape(), out.shape())) {
-      parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
-        int64_t j = nx > 0 ? b % nx : 0;
-        for (int64_t i = b; i < e; ++i) {
-          o[i] = xp[j];
-          if (++j == nx) j = 0;
-        }
+      if (nx == 0) return;
+      // Whole copies of x, one per row of out.
+      const int64_t rows = n / nx;
+      parallel_for(rows, std::max<int64_t>(1, kParallelGrain / nx), [&](int64_t b, int64_t e) {
+        for (int64_t r = b; r < e; ++r) std::memcpy(o + r * nx, xp, static_cast<size_t>(nx) * sizeof(T));
       });
       return;
     }

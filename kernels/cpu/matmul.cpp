@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <type_traits>
+#include <vector>
 
 #include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_util.h"
@@ -36,7 +37,7 @@ void gemm_into(C& c, const A& opa, const B& opb, T alpha, T beta) {
 
 // Multiply-adds below which a product runs on one thread, and the panel size above it.
 constexpr int64_t kGemmSerialFlops = 1 << 18;
-constexpr int64_t kPanel = 64;
+constexpr int64_t kPanel = 64, kKPanel = 4096;
 
 // One product. a: [M,K] (or [K,M] if ta), b: [K,N] (or [N,K] if tb), c: [M,N] with row stride ldc.
 template <class T>
@@ -69,6 +70,25 @@ template <class T>
 void gemm_one(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64_t N, int64_t K, T alpha, T beta) {
   const isa::Kernels& kern = isa::select_kernels();
   const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+  if (M < 2 * kPanel && N < 2 * kPanel && K >= 2 * kKPanel && M * N * K >= kGemmSerialFlops) {
+    // A small output summed over many rows (a weight gradient Gᵀ X over the batch): panels of
+    // kKPanel along K on the pool, each a partial product, added in panel order.
+    const int64_t panels = (K + kKPanel - 1) / kKPanel;
+    std::vector<T> part(static_cast<size_t>(panels * M * N));
+    parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t k0 = p * kKPanel, k = std::min(kKPanel, K - k0);
+        const T* ap = ta ? a + k0 * lda : a + k0;  // columns k0.. of op(a)
+        const T* bp = tb ? b + k0 : b + k0 * ldb;  // rows k0.. of op(b)
+        gemm_block<T>(ap, ta, bp, tb, &part[static_cast<size_t>(p * M * N)], M, N, k, T(1), T(0), lda, ldb, N, kern);
+      }
+    });
+    for (int64_t p = 1; p < panels; ++p)
+      for (int64_t i = 0; i < M * N; ++i) part[static_cast<size_t>(i)] += part[static_cast<size_t>(p * M * N + i)];
+    for (int64_t i = 0; i < M * N; ++i)
+      c[i] = beta == T(0) ? alpha * part[static_cast<size_t>(i)] : alpha * part[static_cast<size_t>(i)] + beta * c[i];
+    return;
+  }
   if (M * N * std::max<int64_t>(K, 1) < kGemmSerialFlops || (M < 2 * kPanel && N < 2 * kPanel)) {
     gemm_block<T>(a, ta, b, tb, c, M, N, K, alpha, beta, lda, ldb, N, kern);
     return;
