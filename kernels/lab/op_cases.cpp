@@ -23,7 +23,7 @@ struct Dims {
 
 Dims dims(Size s) {
   switch (s) {
-    case Size::Small: return {4, 4, 2, 3, 7, 3};
+    case Size::Small: return {5, 6, 5, 3, 11, 7};
     case Size::Quick: return {256, 100, 36, 18, 100000, 200};
     case Size::Full: break;
   }
@@ -340,7 +340,7 @@ Instance dropout_case(Size size, DType dt, Generator&) {
 Instance batch_norm_case(bool training, Size size, DType dt, Generator& g) {
   Dims d = dims(size);
   Instance I;
-  const int64_t N = size == Size::Small ? 5 : d.B, C = d.C;
+  const int64_t N = size == Size::Small ? 9 : d.B, C = d.C;
   I.shape = Shape{N, C}.str();
   int x = I.in("x", values({N, C}, g, dt, -1, 3)), gamma = I.in("gamma", values({C}, g, dt, 0.5, 1.5));
   int beta = I.in("beta", values({C}, g, dt, -0.5, 0.5));
