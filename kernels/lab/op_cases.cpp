@@ -139,7 +139,7 @@ Instance unary_case(UnaryOp op, Size size, DType dt, Generator& g) {
   I.call(DIEN_LAB_KERNEL(unary_backward), {x, y, gy, gx1}, {gx1},
          [=](Backend& be, TL& t) { be.unary_backward(op, t[x], t[y], t[gy], t[gx1], 1.0); })
       .variant = "beta=1";
-  I.grad = Grad{0, 1, {x}, {y}, {gy}, {gx}};
+  I.grad = Grad{0, {1}, {x}, {y}, {gy}, {gx}};
   return I;
 }
 
@@ -174,7 +174,7 @@ Instance broadcast_case(bool bias, Size size, DType dt, Generator& g) {
   I.call(DIEN_LAB_KERNEL(sum_to), {gy}, {gx}, [=](Backend& be, TL& t) { be.sum_to(t[gy], t[gx], 0.0); });
   I.call(DIEN_LAB_KERNEL(sum_to), {gy, gx1}, {gx1}, [=](Backend& be, TL& t) { be.sum_to(t[gy], t[gx1], 1.0); })
       .variant = "beta=1";
-  I.grad = Grad{0, 1, {x}, {y}, {gy}, {gx}};
+  I.grad = Grad{0, {1}, {x}, {y}, {gy}, {gx}};
   return I;
 }
 
@@ -190,17 +190,23 @@ Instance gemm_linear_case(Size size, DType dt, Generator& g) {
   int gc = I.in("gc", values({M, N}, g, dt)), ga = I.out("ga", {M, K}, dt), gw = I.out("gw", {N, K}, dt);
   int c1 = I.acc("c(beta=1)", values({M, N}, g, dt));
   const double flops = 2.0 * M * N * K;
-  I.call(DIEN_LAB_KERNEL(gemm), {a, w}, {c}, [=](Backend& be, TL& t) { be.gemm(t[a], false, t[w], true, t[c], 1, 0); })
-      .flops = flops;
-  I.call(DIEN_LAB_KERNEL(gemm), {gc, w, a}, {ga, gw}, [=](Backend& be, TL& t) {
-     be.gemm(t[gc], false, t[w], false, t[ga], 1, 0);  // ga = gc w
-     be.gemm(t[gc], true, t[a], false, t[gw], 1, 0);   // gw = gc^T a
-   }).flops = 2 * flops;
+  Call& fwd = I.call(DIEN_LAB_KERNEL(gemm), {a, w}, {c},
+                     [=](Backend& be, TL& t) { be.gemm(t[a], false, t[w], true, t[c], 1, 0); });
+  fwd.variant = "c = a w^T";
+  fwd.flops = flops;
+  Call& bwa = I.call(DIEN_LAB_KERNEL(gemm), {gc, w}, {ga},
+                     [=](Backend& be, TL& t) { be.gemm(t[gc], false, t[w], false, t[ga], 1, 0); });
+  bwa.variant = "ga = gc w";
+  bwa.flops = flops;
+  Call& bww = I.call(DIEN_LAB_KERNEL(gemm), {gc, a}, {gw},
+                     [=](Backend& be, TL& t) { be.gemm(t[gc], true, t[a], false, t[gw], 1, 0); });
+  bww.variant = "gw = gc^T a";
+  bww.flops = flops;
   Call& acc = I.call(DIEN_LAB_KERNEL(gemm), {a, w, c1}, {c1},
                      [=](Backend& be, TL& t) { be.gemm(t[a], false, t[w], true, t[c1], 0.5, 1.0); });
   acc.variant = "alpha=0.5 beta=1";
   acc.flops = flops;
-  I.grad = Grad{0, 1, {a, w}, {c}, {gc}, {ga, gw}};
+  I.grad = Grad{0, {1, 2}, {a, w}, {c}, {gc}, {ga, gw}};
   return I;
 }
 
@@ -213,13 +219,19 @@ Instance gemm_batched_case(Size size, DType dt, Generator& g) {
   int c = I.out("c", {d.B, d.T, 1}, dt), gc = I.in("gc", values({d.B, d.T, 1}, g, dt));
   int ga = I.out("ga", {d.B, d.T, d.H}, dt), gb = I.out("gb", {d.B, d.H, 1}, dt);
   const double flops = 2.0 * d.B * d.T * d.H;
-  I.call(DIEN_LAB_KERNEL(gemm), {a, b}, {c}, [=](Backend& be, TL& t) { be.gemm(t[a], false, t[b], false, t[c], 1, 0); })
-      .flops = flops;
-  I.call(DIEN_LAB_KERNEL(gemm), {gc, a, b}, {ga, gb}, [=](Backend& be, TL& t) {
-     be.gemm(t[gc], false, t[b], true, t[ga], 1, 0);  // ga = gc b^T
-     be.gemm(t[a], true, t[gc], false, t[gb], 1, 0);  // gb = a^T gc
-   }).flops = 2 * flops;
-  I.grad = Grad{0, 1, {a, b}, {c}, {gc}, {ga, gb}};
+  Call& fwd = I.call(DIEN_LAB_KERNEL(gemm), {a, b}, {c},
+                     [=](Backend& be, TL& t) { be.gemm(t[a], false, t[b], false, t[c], 1, 0); });
+  fwd.variant = "c = a b";
+  fwd.flops = flops;
+  Call& bwa = I.call(DIEN_LAB_KERNEL(gemm), {gc, b}, {ga},
+                     [=](Backend& be, TL& t) { be.gemm(t[gc], false, t[b], true, t[ga], 1, 0); });
+  bwa.variant = "ga = gc b^T";
+  bwa.flops = flops;
+  Call& bwb = I.call(DIEN_LAB_KERNEL(gemm), {a, gc}, {gb},
+                     [=](Backend& be, TL& t) { be.gemm(t[a], true, t[gc], false, t[gb], 1, 0); });
+  bwb.variant = "gb = a^T gc";
+  bwb.flops = flops;
+  I.grad = Grad{0, {1, 2}, {a, b}, {c}, {gc}, {ga, gb}};
   return I;
 }
 
@@ -241,7 +253,7 @@ Instance copy_band_case(Size size, DType dt, Generator& g) {
   I.call(DIEN_LAB_KERNEL(copy_band), {src, dst1}, {dst1},
          [=](Backend& be, TL& t) { be.copy_band(t[src], 0, t[dst1], 0, 2, H, 1.0); })
       .variant = "beta=1";
-  I.grad = Grad{0, 1, {src}, {dst}, {gd}, {gs}};
+  I.grad = Grad{0, {1}, {src}, {dst}, {gd}, {gs}};
   return I;
 }
 
@@ -254,7 +266,7 @@ Instance transpose_case(Size size, DType dt, Generator& g) {
   int gy = I.in("gy", values(ts, g, dt, -9, 9)), gx = I.out("gx", s, dt);
   I.call(DIEN_LAB_KERNEL(transpose_last2), {x}, {y}, [=](Backend& be, TL& t) { be.transpose_last2(t[x], t[y]); });
   I.call(DIEN_LAB_KERNEL(transpose_last2), {gy}, {gx}, [=](Backend& be, TL& t) { be.transpose_last2(t[gy], t[gx]); });
-  I.grad = Grad{0, 1, {x}, {y}, {gy}, {gx}};
+  I.grad = Grad{0, {1}, {x}, {y}, {gy}, {gx}};
   return I;
 }
 
@@ -274,7 +286,7 @@ Instance prelu_case(Size size, DType dt, Generator& g) {
   I.call(DIEN_LAB_KERNEL(prelu_backward), {x, w, gy, gw1}, {gw1},
          [=](Backend& be, TL& t) { be.prelu_backward(t[x], t[w], t[gy], nullptr, &t[gw1], 1.0); })
       .variant = "gw only, beta=1";
-  I.grad = Grad{0, 1, {x, w}, {y}, {gy}, {gx, gw}};
+  I.grad = Grad{0, {1}, {x, w}, {y}, {gy}, {gx, gw}};
   return I;
 }
 
@@ -296,7 +308,7 @@ Instance softmax_case(bool masked, Size size, DType dt, Generator& g) {
          [=](Backend& be, TL& t) { be.softmax_forward(t[x], copt(t, mask), t[y]); });
   I.call(DIEN_LAB_KERNEL(softmax_backward), {y, gy}, {gx},
          [=](Backend& be, TL& t) { be.softmax_backward(t[y], t[gy], t[gx]); });
-  I.grad = Grad{0, 1, {x}, {y}, {gy}, {gx}};
+  I.grad = Grad{0, {1}, {x}, {y}, {gy}, {gx}};
   return I;
 }
 
@@ -319,7 +331,7 @@ Instance embedding_case(DType idt, Size size, DType dt, Generator& g) {
          [=](Backend& be, TL& t) { be.embedding_forward(t[w], t[id], t[out]); });
   I.call(DIEN_LAB_KERNEL(embedding_backward), {gy, id, gw}, {gw},
          [=](Backend& be, TL& t) { be.embedding_backward(t[gy], t[id], t[gw]); });
-  I.grad = Grad{0, 1, {w}, {out}, {gy}, {gw}};
+  I.grad = Grad{0, {1}, {w}, {out}, {gy}, {gw}};
   // The GPU adds repeated ids' rows with atomics, in any order (tests/cuda/test_parity_nn_kernels.cpp).
   I.tol32 = {1e-4, 2e-4};
   I.tol64 = {1e-11, 1e-11};
@@ -358,7 +370,7 @@ Instance batch_norm_case(bool training, Size size, DType dt, Generator& g) {
   I.call(DIEN_LAB_KERNEL(batch_norm_backward), {x, gamma, sm, si, gy}, {gx, gg, gb}, [=](Backend& be, TL& t) {
     be.batch_norm_backward(t[x], &t[gamma], t[sm], t[si], t[gy], training, &t[gx], &t[gg], &t[gb]);
   });
-  I.grad = Grad{0, 1, {x, gamma, beta}, {y}, {gy}, {gx, gg, gb}};
+  I.grad = Grad{0, {1}, {x, gamma, beta}, {y}, {gy}, {gx, gg, gb}};
   return I;
 }
 
@@ -381,7 +393,7 @@ Instance bce_case(bool logits, Size size, DType dt, Generator& g) {
     I.call(DIEN_LAB_KERNEL(bce_backward), {p, tg, gl}, {gp},
            [=](Backend& be, TL& t) { be.bce_backward(t[p], t[tg], 1e-7, t[gl], t[gp]); });
   }
-  I.grad = Grad{0, 1, {p}, {l}, {gl}, {gp}};
+  I.grad = Grad{0, {1}, {p}, {l}, {gl}, {gp}};
   return I;
 }
 
@@ -433,7 +445,7 @@ Instance rnn_case(RnnCell cell, GateLayout layout, Size size, DType dt, Generato
                      });
   inf.variant = "inference (no workspace)";
   inf.flops = T * step_flops;
-  I.grad = Grad{0, 1, present({gi, att, h0, w, b}), {st, last}, {gst, glast}, present({ggi, gatt, gh0, gw, gb})};
+  I.grad = Grad{0, {1}, present({gi, att, h0, w, b}), {st, last}, {gst, glast}, present({ggi, gatt, gh0, gw, gb})};
   return I;
 }
 
@@ -448,7 +460,7 @@ Instance attention_case(bool normalize, Size size, DType dt, Generator& g) {
          [=](Backend& be, TL& t) { be.attention_forward(t[x], t[len], normalize, t[y]); });
   I.call(DIEN_LAB_KERNEL(attention_backward), {y, gy, len}, {gx},
          [=](Backend& be, TL& t) { be.attention_backward(t[y], t[gy], t[len], normalize, t[gx]); });
-  I.grad = Grad{0, 1, {x}, {y}, {gy}, {gx}};
+  I.grad = Grad{0, {1}, {x}, {y}, {gy}, {gx}};
   return I;
 }
 
@@ -465,7 +477,7 @@ Instance aux_bce_case(Size size, DType dt, Generator& g) {
          [=](Backend& be, TL& t) { be.aux_bce_forward(t[pp], t[pn], t[len], 1e-7, t[loss]); });
   I.call(DIEN_LAB_KERNEL(aux_bce_backward), {pp, pn, len, gl}, {gpp, gpn},
          [=](Backend& be, TL& t) { be.aux_bce_backward(t[pp], t[pn], t[len], 1e-7, t[gl], t[gpp], t[gpn]); });
-  I.grad = Grad{0, 1, {pp, pn}, {loss}, {gl}, {gpp, gpn}};
+  I.grad = Grad{0, {1}, {pp, pn}, {loss}, {gl}, {gpp, gpn}};
   return I;
 }
 

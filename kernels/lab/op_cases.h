@@ -53,11 +53,12 @@ struct Call {
   bool timed = true;  // false: repeating it would drift (in-place ops); tests only
 };
 
-// A differentiable case: call `forward` maps args `wrt` to args `outs`; call `backward` maps
-// `g_outs` (gradients of `outs`, same order) to `g_wrt` (gradients of `wrt`, same order).
-// Other args (saved statistics, workspaces, lengths) stay as `forward` left them.
+// A differentiable case: call `forward` maps args `wrt` to args `outs`; the calls `backward`
+// (run in order) map `g_outs` (gradients of `outs`, same order) to `g_wrt` (gradients of `wrt`,
+// same order). Other args (saved statistics, workspaces, lengths) stay as `forward` left them.
 struct Grad {
-  int forward = 0, backward = 1;
+  int forward = 0;
+  std::vector<int> backward = {1};
   std::vector<int> wrt, outs, g_outs, g_wrt;
   double tol = 1e-6;        // gradcheck's max relative error
   bool five_point = false;  // 4th-order differences (curvy functions)
