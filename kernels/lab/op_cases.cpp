@@ -427,10 +427,13 @@ Instance rnn_case(RnnCell cell, GateLayout layout, Size size, DType dt, Generato
   int gatt = att < 0 ? -1 : I.out("g_att", {B, T}, dt);
   int gw = I.out("g_w_hh", {3 * H, H}, dt), gb = I.out("g_b_hh", {3 * H}, dt);
   const double step_flops = 2.0 * B * 3 * H * H;  // h W_hh^T per step (the gates add O(B H))
-  I.call(DIEN_LAB_KERNEL(rnn_scan_forward), present({gi, len, att, h0, w, b}), {st, last, ws},
-         [=](Backend& be, TL& t) {
-           be.rnn_scan_forward(cell, layout, t[gi], t[len], copt(t, att), &t[h0], t[w], &t[b], t[st], t[last], &t[ws]);
-         })
+  auto forward = [=](int states, int last_state, int work) -> CallFn {
+    return [=](Backend& be, TL& t) {
+      be.rnn_scan_forward(cell, layout, t[gi], t[len], copt(t, att), &t[h0], t[w], &t[b], t[states], t[last_state],
+                          opt(t, work));
+    };
+  };
+  I.call(DIEN_LAB_KERNEL(rnn_scan_forward), present({gi, len, att, h0, w, b}), {st, last, ws}, forward(st, last, ws))
       .flops = T * step_flops;
   I.call(DIEN_LAB_KERNEL(rnn_scan_backward), present({gi, len, att, h0, w, b, st, ws, gst, glast}),
          present({ggi, gh0, gatt, gw, gb}), [=](Backend& be, TL& t) {
@@ -439,10 +442,7 @@ Instance rnn_case(RnnCell cell, GateLayout layout, Size size, DType dt, Generato
          })
       .flops = 3 * T * step_flops;  // g_h W_hh, g_W_hh += g^T h, and the forward's recomputation
   Call& inf = I.call(DIEN_LAB_KERNEL(rnn_scan_forward), present({gi, len, att, h0, w, b}), {st2, last2},
-                     [=](Backend& be, TL& t) {
-                       be.rnn_scan_forward(cell, layout, t[gi], t[len], copt(t, att), &t[h0], t[w], &t[b], t[st2],
-                                           t[last2], nullptr);
-                     });
+                     forward(st2, last2, -1));
   inf.variant = "inference (no workspace)";
   inf.flops = T * step_flops;
   I.grad = Grad{0, {1}, present({gi, att, h0, w, b}), {st, last}, {gst, glast}, present({ggi, gatt, gh0, gw, gb})};
