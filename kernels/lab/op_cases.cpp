@@ -207,6 +207,8 @@ Instance gemm_linear_case(Size size, DType dt, Generator& g) {
   acc.variant = "alpha=0.5 beta=1";
   acc.flops = flops;
   I.grad = Grad{0, {1, 2}, {a, w}, {c}, {gc}, {ga, gw}};
+  I.tol32 = {1e-5, 1e-4};  // cuBLAS vs Eigen, as tests/cuda/test_parity_matmul.cpp
+  I.tol64 = {1e-12, 1e-11};
   return I;
 }
 
@@ -232,6 +234,8 @@ Instance gemm_batched_case(Size size, DType dt, Generator& g) {
   bwb.variant = "gb = a^T gc";
   bwb.flops = flops;
   I.grad = Grad{0, {1, 2}, {a, b}, {c}, {gc}, {ga, gb}};
+  I.tol32 = {1e-5, 1e-4};  // cuBLAS vs Eigen, as tests/cuda/test_parity_matmul.cpp
+  I.tol64 = {1e-12, 1e-11};
   return I;
 }
 
@@ -446,6 +450,9 @@ Instance rnn_case(RnnCell cell, GateLayout layout, Size size, DType dt, Generato
   inf.variant = "inference (no workspace)";
   inf.flops = T * step_flops;
   I.grad = Grad{0, {1}, present({gi, att, h0, w, b}), {st, last}, {gst, glast}, present({ggi, gatt, gh0, gw, gb})};
+  // As tests/cuda/test_parity_sequence.cpp: weight gradients sum over all B*T steps.
+  I.tol32 = {1e-5, 1e-5};
+  I.tol64 = {1e-10, 1e-10};
   return I;
 }
 
@@ -461,6 +468,7 @@ Instance attention_case(bool normalize, Size size, DType dt, Generator& g) {
   I.call(DIEN_LAB_KERNEL(attention_backward), {y, gy, len}, {gx},
          [=](Backend& be, TL& t) { be.attention_backward(t[y], t[gy], t[len], normalize, t[gx]); });
   I.grad = Grad{0, {1}, {x}, {y}, {gy}, {gx}};
+  I.tol64 = {1e-10, 1e-10};  // as tests/cuda/test_parity_sequence.cpp
   return I;
 }
 
@@ -478,6 +486,7 @@ Instance aux_bce_case(Size size, DType dt, Generator& g) {
   I.call(DIEN_LAB_KERNEL(aux_bce_backward), {pp, pn, len, gl}, {gpp, gpn},
          [=](Backend& be, TL& t) { be.aux_bce_backward(t[pp], t[pn], t[len], 1e-7, t[gl], t[gpp], t[gpn]); });
   I.grad = Grad{0, {1}, {pp, pn}, {loss}, {gl}, {gpp, gpn}};
+  I.tol64 = {1e-10, 1e-10};  // as tests/cuda/test_parity_sequence.cpp
   return I;
 }
 
