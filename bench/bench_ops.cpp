@@ -1,134 +1,174 @@
 // SPDX-License-Identifier: MIT
-// bench_ops: times core ops (forward, and forward+backward where it applies) on the CPU and,
-// when a GPU is present, on CUDA, in one process so the ratios are side by side.
-//   bench_ops            Markdown table with the CPU/CUDA ratio
-//   bench_ops --json     one JSON object per line on stdout (op, device, shape, pass, median_ms,
-//                        gb_per_s); the table then goes to stderr
-//   bench_ops --quick    fewer repeats, smaller shapes
-// GB/s counts the bytes each op must read and write at least once (a floor, not what the
-// kernel moves), so it reads as achieved fraction of memory bandwidth.
+// bench_ops: times every raw Backend kernel call of the kernel lab's table
+// (kernels/lab/op_cases.h) at DIEN's shapes, on the CPU and, when a GPU is present, on CUDA, in
+// one process so the ratios are side by side. Kernels alone: no ops, no autograd, no loss.
+//   bench_ops                 Markdown table (B = 1024 sequences, T = 100, H = 36, E = 18)
+//   bench_ops --quick         B = 256 and a smaller time budget per row
+//   bench_ops --json          one JSON object per line on stdout (op, kernel, variant, device,
+//                             dtype, shape, median_ms, reps, threads, gb_per_s[, gflop_per_s]);
+//                             the table then goes to stderr
+//   bench_ops --filter S      only calls whose case or kernel name contains S (e.g. rnn_scan)
+//   bench_ops --threads N     CPU intra-op threads (default: the library's default)
+//   bench_ops --dtype f64     time f64 instead of each case's first dtype (f32 for the floating ones)
+//   bench_ops --device cpu    only the CPU (or cuda: only the GPU)
+// Each row is the median of repeats (bench/bench_util.h): as many as fit the row's time budget,
+// at least 3. GB/s counts each tensor the call reads or writes once (a floor on the traffic, so
+// it reads as a fraction of memory bandwidth); GFLOP/s only where the kernel is compute bound.
+#include <cstdlib>
 #include <cstring>
-#include <map>
+#include <string>
+#include <vector>
 
-#include "autograd/functions.h"
-#include "autograd/grad_mode.h"
 #include "bench/bench_util.h"
-#include "optim/optimizer.h"
+#include "core/threads.h"
+#include "kernels/lab/op_cases.h"
 
 using namespace dien;
 
 namespace {
 
-struct Case {
-  std::string op, shape, pass;
-  double bytes;                         // minimum traffic, for GB/s
-  std::function<std::function<void()>(Device)> make;  // builds inputs on a device, returns the timed body
+struct Options {
+  bool json = false, quick = false;
+  std::string filter, device = "all";
+  int threads = -1;
+  DType dtype = DType::F32;
+  bool dtype_set = false;
 };
 
-std::vector<Case> cases(bool quick) {
-  const int64_t N = quick ? (1 << 18) : (1 << 22);
-  const int64_t M = quick ? 256 : 1024, B = quick ? 512 : 4096, T = 100, H = 36;
-  std::vector<Case> cs;
-  auto gen = [](uint64_t s) { return Generator(s); };
-  cs.push_back({"add", "[" + std::to_string(N) + "]", "fwd", 12.0 * N, [=](Device d) {
-                  Generator g = gen(1);
-                  Tensor a = uniform({N}, -1, 1, g, DType::F32, d), b = uniform({N}, -1, 1, g, DType::F32, d);
-                  return std::function<void()>([=] { NoGradGuard ng; add(a, b); });
-                }});
-  cs.push_back({"sigmoid", "[" + std::to_string(N) + "]", "fwd+bwd", 16.0 * N, [=](Device d) {
-                  Generator g = gen(2);
-                  Tensor a = uniform({N}, -1, 1, g, DType::F32, d).set_requires_grad();
-                  return std::function<void()>([=] { sum(sigmoid(a)).backward(); });
-                }});
-  cs.push_back({"matmul", "[" + std::to_string(M) + "^3]", "fwd", 12.0 * M * M, [=](Device d) {
-                  Generator g = gen(3);
-                  Tensor a = uniform({M, M}, -1, 1, g, DType::F32, d), b = uniform({M, M}, -1, 1, g, DType::F32, d);
-                  return std::function<void()>([=] { NoGradGuard ng; matmul(a, b); });
-                }});
-  cs.push_back({"linear", "[" + std::to_string(B) + ",256]x[200,256]", "fwd+bwd", 4.0 * (B * 256 * 2 + B * 200 * 2),
-                [=](Device d) {
-                  Generator g = gen(4);
-                  Tensor x = uniform({B, 256}, -1, 1, g, DType::F32, d).set_requires_grad();
-                  Tensor w = uniform({200, 256}, -1, 1, g, DType::F32, d).set_requires_grad();
-                  Tensor b = uniform({200}, -1, 1, g, DType::F32, d).set_requires_grad();
-                  return std::function<void()>([=] { sum(linear(x, w, b)).backward(); });
-                }});
-  cs.push_back({"masked_softmax", "[" + std::to_string(B) + "," + std::to_string(T) + "]", "fwd+bwd",
-                4.0 * B * T * 5, [=](Device d) {
-                  Generator g = gen(5);
-                  Tensor x = uniform({B, T}, -3, 3, g, DType::F32, d).set_requires_grad();
-                  std::vector<int64_t> len(B);
-                  for (int64_t i = 0; i < B; ++i) len[i] = static_cast<int64_t>(g.randint(T + 1));
-                  Tensor mask = sequence_mask(from_vector(len, {B}).to(d), T);
-                  return std::function<void()>([=] { sum(masked_softmax(x, mask)).backward(); });
-                }});
-  cs.push_back({"embedding", "V=100000,E=18,ids=[" + std::to_string(B) + "," + std::to_string(T) + "]", "fwd+bwd",
-                4.0 * B * T * 18 * 3, [=](Device d) {
-                  Generator g = gen(6);
-                  Tensor w = uniform({100000, 18}, -1, 1, g, DType::F32, d).set_requires_grad();
-                  std::vector<int64_t> ids(B * T);
-                  for (auto& v : ids) v = static_cast<int64_t>(g.randint(100000));
-                  Tensor id = from_vector(ids, {B, T}).to(d);
-                  return std::function<void()>([=] { sum(embedding(w, id)).backward(); });
-                }});
-  cs.push_back({"batch_norm", "[" + std::to_string(B * 4) + "," + std::to_string(H * 4) + "]", "fwd+bwd",
-                4.0 * B * 4 * H * 4 * 5, [=](Device d) {
-                  Generator g = gen(7);
-                  Tensor x = uniform({B * 4, H * 4}, -1, 1, g, DType::F32, d).set_requires_grad();
-                  Tensor ga = ones({H * 4}, DType::F32, d).set_requires_grad(), be = zeros({H * 4}, DType::F32, d);
-                  return std::function<void()>([=] {
-                    Tensor rm, rv;
-                    sum(batch_norm(x, ga, be, rm, rv, true)).backward();
-                  });
-                }});
-  cs.push_back({"adam_step", "[" + std::to_string(N) + "]", "step", 4.0 * N * 7, [=](Device d) {
-                  Generator g = gen(8);
-                  Tensor p = uniform({N}, -1, 1, g, DType::F32, d).set_requires_grad();
-                  p.set_grad(uniform({N}, -1, 1, g, DType::F32, d));
-                  auto opt = std::make_shared<Adam>(NamedParameters{{"p", p}}, AdamOptions{});
-                  return std::function<void()>([=] { opt->step(); });
-                }});
-  return cs;
+int usage(FILE* f, int rc) {
+  std::fprintf(f,
+               "usage: bench_ops [--json] [--quick] [--filter S] [--threads N] [--dtype f32|f64] "
+               "[--device cpu|cuda|all]\n"
+               "  times each raw Backend kernel call of the kernel lab (kernels/lab/op_cases.h)\n");
+  return rc;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  for (char c : s) {
+    if (c == '"' || c == '\\') o += '\\';
+    o += c;
+  }
+  return o;
+}
+
+struct Row {
+  double ms = 0, gbs = 0, gflops = 0;
+  int reps = 0;
+};
+
+Row time_call(const lab::Instance& inst, const lab::Call& call, std::vector<Tensor>& t, Device d, bool quick) {
+  Backend& be = backend_for(d);
+  auto body = [&] { call.fn(be, t); };
+  // One run first (it is also the warmup), then as many repeats as fit the budget.
+  const double first = bench::median_ms(body, d.is_cuda(), 1, 0);
+  const double budget_ms = quick ? 100.0 : 300.0;
+  const int max_reps = quick ? 10 : 30;
+  Row r;
+  r.reps = std::max(3, std::min(max_reps, static_cast<int>(budget_ms / std::max(first, 1e-3))));
+  r.ms = bench::median_ms(body, d.is_cuda(), r.reps, 1);
+  r.gbs = inst.bytes(call) / (r.ms * 1e6);
+  r.gflops = call.flops / (r.ms * 1e6);
+  return r;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool json = false, quick = false;
+  Options o;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--json")) json = true;
-    else if (!std::strcmp(argv[i], "--quick")) quick = true;
-    else {
-      std::printf("usage: bench_ops [--json] [--quick]\n  times core ops on the CPU and (if present) CUDA\n");
-      return std::strcmp(argv[i], "--help") && std::strcmp(argv[i], "-h") ? 2 : 0;
-    }
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) std::exit(usage(stderr, 2));
+      return argv[++i];
+    };
+    if (a == "--json") o.json = true;
+    else if (a == "--quick") o.quick = true;
+    else if (a == "--filter") o.filter = value();
+    else if (a == "--threads") o.threads = std::atoi(value().c_str());
+    else if (a == "--device") o.device = value();
+    else if (a == "--dtype") {
+      std::string v = value();
+      if (v != "f32" && v != "f64") return usage(stderr, 2);
+      o.dtype = v == "f32" ? DType::F32 : DType::F64;
+      o.dtype_set = true;
+    } else return usage(a == "--help" || a == "-h" ? stdout : stderr, a == "--help" || a == "-h" ? 0 : 2);
   }
-  std::vector<Device> devs{Device::cpu()};
-  if (cuda_device_count() > 0) devs.push_back(Device::cuda(0));
+  if (o.threads >= 0) set_num_threads(o.threads);
+  std::vector<Device> devs;
+  if (o.device != "cuda") devs.push_back(Device::cpu());
+  if (o.device != "cpu" && cuda_device_count() > 0) devs.push_back(Device::cuda(0));
+  if (devs.empty()) {
+    std::fprintf(stderr, "bench_ops: no CUDA device\n");
+    return 1;
+  }
+  const lab::Size size = o.quick ? lab::Size::Quick : lab::Size::Full;
+
   // The Markdown table goes to stdout, or to stderr when --json takes stdout.
-  FILE* table = json ? stderr : stdout;
-  std::fprintf(table, "| op | shape | pass |");
-  for (auto d : devs) std::fprintf(table, " %s ms | %s GB/s |", d.str().c_str(), d.str().c_str());
+  FILE* table = o.json ? stderr : stdout;
+  std::fprintf(table, "| op | kernel | dtype | shape |");
+  for (Device d : devs) std::fprintf(table, " %s ms | GB/s | GFLOP/s |", d.str().c_str());
   if (devs.size() > 1) std::fprintf(table, " cpu/cuda |");
-  std::fprintf(table, "\n|---|---|---|");
-  for (size_t i = 0; i < devs.size(); ++i) std::fprintf(table, "---|---|");
-  if (devs.size() > 1) std::fprintf(table, "---|");
+  std::fprintf(table, "\n|---|---|---|---|");
+  for (size_t i = 0; i < devs.size(); ++i) std::fprintf(table, "---:|---:|---:|");
+  if (devs.size() > 1) std::fprintf(table, "---:|");
   std::fprintf(table, "\n");
-  for (const Case& c : cases(quick)) {
-    std::vector<double> ms;
-    for (Device d : devs) {
-      auto body = c.make(d);
-      double t = bench::median_ms(body, d.is_cuda(), quick ? 5 : 20);
-      ms.push_back(t);
-      if (json)
-        std::printf("{\"op\":\"%s\",\"device\":\"%s\",\"shape\":\"%s\",\"pass\":\"%s\",\"median_ms\":%.6f,\"gb_per_s\":%.3f}\n",
-                    c.op.c_str(), d.str().c_str(), c.shape.c_str(), c.pass.c_str(), t, c.bytes / (t * 1e6));
+
+  for (const lab::OpCase& c : lab::op_cases()) {
+    DType dt = c.dtypes.front();
+    if (o.dtype_set) {
+      bool has = false;
+      for (DType x : c.dtypes) has |= x == o.dtype;
+      if (!has) continue;
+      dt = o.dtype;
     }
-    std::fprintf(table, "| %s | %s | %s |", c.op.c_str(), c.shape.c_str(), c.pass.c_str());
-    for (double t : ms) std::fprintf(table, " %.4f | %.1f |", t, c.bytes / (t * 1e6));
-    if (ms.size() > 1) std::fprintf(table, " %.1fx |", ms[0] / ms[1]);
-    std::fprintf(table, "\n");
-    std::fflush(stdout);
+    auto selected = [&](const lab::Call& call) {
+      return call.timed && (o.filter.empty() || c.name.find(o.filter) != std::string::npos ||
+                            call.kernel.find(o.filter) != std::string::npos);
+    };
+    Generator g(2024);
+    const lab::Instance inst = c.build(size, dt, g);
+    bool any = false;
+    for (const lab::Call& call : inst.calls) any |= selected(call);
+    if (!any) continue;
+    // Per device: fresh copies of the case's tensors; the calls run in order (later calls
+    // read what earlier ones wrote), each timed on its own.
+    std::vector<std::vector<Row>> rows(inst.calls.size());
+    for (Device d : devs) {
+      std::vector<Tensor> t = lab::copy_to(inst.tensors(), d);
+      for (size_t k = 0; k < inst.calls.size(); ++k) {
+        const lab::Call& call = inst.calls[k];
+        if (!selected(call)) {
+          call.fn(backend_for(d), t);  // still run: a later call may read its outputs
+          continue;
+        }
+        Row r = time_call(inst, call, t, d, o.quick);
+        rows[k].push_back(r);
+        if (o.json) {
+          std::printf("{\"op\":\"%s\",\"kernel\":\"%s\",\"variant\":\"%s\",\"device\":\"%s\",\"dtype\":\"%s\","
+                      "\"shape\":\"%s\",\"median_ms\":%.6f,\"reps\":%d,\"threads\":%d,\"gb_per_s\":%.3f",
+                      json_escape(c.name).c_str(), json_escape(call.kernel).c_str(), json_escape(call.variant).c_str(),
+                      d.str().c_str(), dtype_name(dt), json_escape(inst.shape).c_str(), r.ms, r.reps,
+                      d.is_cpu() ? num_threads() : 0, r.gbs);
+          if (call.flops > 0) std::printf(",\"gflop_per_s\":%.3f", r.gflops);
+          std::printf("}\n");
+          std::fflush(stdout);
+        }
+      }
+    }
+    for (size_t k = 0; k < inst.calls.size(); ++k) {
+      if (rows[k].empty()) continue;
+      const lab::Call& call = inst.calls[k];
+      std::string kernel = call.kernel + (call.variant.empty() ? "" : " (" + call.variant + ")");
+      std::fprintf(table, "| %s | %s | %s | %s |", c.name.c_str(), kernel.c_str(), dtype_name(dt), inst.shape.c_str());
+      for (const Row& r : rows[k]) {
+        std::fprintf(table, " %.4f | %.1f |", r.ms, r.gbs);
+        if (call.flops > 0) std::fprintf(table, " %.1f |", r.gflops);
+        else std::fprintf(table, " |");
+      }
+      if (rows[k].size() > 1) std::fprintf(table, " %.1fx |", rows[k][0].ms / rows[k][1].ms);
+      std::fprintf(table, "\n");
+    }
     std::fflush(table);
   }
   return 0;

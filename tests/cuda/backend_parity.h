@@ -7,6 +7,7 @@
 // unwritten or read-before-written element shows up as a mismatch; inputs must come back unchanged.
 #pragma once
 #include <functional>
+#include <vector>
 
 #include "tests/cuda/parity.h"
 
@@ -18,8 +19,11 @@ struct Tol {
 };
 inline Tol tol_for(DType dt) { return dt == DType::F32 ? Tol{1e-5, 1e-6} : Tol{1e-12, 1e-12}; }
 
-inline void require_backend_parity(const std::function<void(Backend&, TensorList&)>& call, const TensorList& tensors,
-                                   double rtol, double atol) {
+// Returns the CPU tensors after the call (to chain calls). skip[i]: tensor i is not compared
+// (its entries are unspecified, e.g. a workspace).
+inline TensorList require_backend_parity(const std::function<void(Backend&, TensorList&)>& call,
+                                         const TensorList& tensors, double rtol, double atol,
+                                         const std::vector<bool>& skip = {}) {
   TensorList c, g;
   for (const auto& t : tensors) {
     c.push_back(t.detach().clone());
@@ -28,10 +32,12 @@ inline void require_backend_parity(const std::function<void(Backend&, TensorList
   call(backend_for(Device::cpu()), c);
   call(backend_for(Device::cuda(0)), g);
   for (size_t i = 0; i < c.size(); ++i) {
+    if (i < skip.size() && skip[i]) continue;
     INFO("tensor " << i << " of the call: cpu " << c[i].describe() << ", gpu " << g[i].describe());
     REQUIRE(g[i].device() == Device::cuda(0));
     REQUIRE_CLOSE(g[i], c[i], rtol, atol);
   }
+  return c;
 }
 
 }  // namespace dien::test
