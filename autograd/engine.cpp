@@ -4,17 +4,21 @@
 //  2. Kahn's algorithm: a node runs once every consumer has delivered its gradient; gradients
 //     arriving at the same (node, output) are summed.
 //  3. After a node runs, its saved tensors are freed unless retain_graph.
+//  4. Row-sparse gradients (autograd/sparse_grad.h) collected during the pass are added to their
+//     leaves at its end, once per leaf, as AccumulateGrad adds a dense leaf's total.
 #include <unordered_map>
 #include <vector>
 
 #include "autograd/functions.h"
 #include "autograd/grad_mode.h"
 #include "autograd/node.h"
+#include "autograd/sparse_grad.h"
 
 namespace dien {
 
 void run_backward(const TensorList& roots, const TensorList& grads, bool retain_graph) {
   NoGradGuard no_grad;  // backward functions build no graph (no double backward)
+  RowSparsePass sparse_pass;
 
   // Root edges and a virtual entry of gradients per (node, output).
   std::unordered_map<Node*, int> deps;
@@ -87,6 +91,7 @@ void run_backward(const TensorList& roots, const TensorList& grads, bool retain_
       if (--deps[e.node.get()] == 0) ready.push_back(e.node.get());
     }
   }
+  sparse_pass.flush();
 }
 
 }  // namespace dien

@@ -86,6 +86,11 @@ void record_multi(const char* name, TensorList& outs, const TensorList& inputs, 
   for (size_t i = 0; i < outs.size(); ++i) attach(outs[i], node, static_cast<int>(i));
 }
 
+Tensor record_node(Tensor out, const std::shared_ptr<Node>& node) {
+  attach(out, node, 0);
+  return out;
+}
+
 Tensor autograd_to_device(const Tensor& src, Tensor out) {
   Device from = src.device();
   return record("to_device", out, {src}, [from](const TensorList& g, const Needs&) {

@@ -88,6 +88,9 @@ bool should_record(const TensorList& inputs);
 Tensor record(const char* name, Tensor out, const TensorList& inputs, BackwardFn fn);
 // Multi-output form: all of `outs` become outputs 0..n-1 of one node.
 void record_multi(const char* name, TensorList& outs, const TensorList& inputs, BackwardFn fn);
+// Makes `out` output 0 of a node built by the caller (a Node subclass with its own next_edges,
+// e.g. autograd/sparse_grad.h) and returns it.
+Tensor record_node(Tensor out, const std::shared_ptr<Node>& node);
 
 // Differentiable device transfer (used by Tensor::to(Device)): `out` already holds the copy.
 Tensor autograd_to_device(const Tensor& src, Tensor out);

@@ -42,18 +42,42 @@ bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
 
 bool Tensor::is_leaf() const { return need(impl_).grad_fn == nullptr; }
 
-Tensor Tensor::grad() const { return Tensor(need(impl_).grad); }
+Tensor Tensor::grad() const {
+  const auto& i = need(impl_);
+  if (!i.grad_rows) return Tensor(i.grad);
+  // Densify: the dense part (or zeros) plus the rows; the rows are distinct, so the scatter-add
+  // adds each value once.
+  Tensor out = i.grad ? Tensor(i.grad).detach().clone() : zeros(i.shape, i.dtype, device());
+  if (!i.grad_rows->rows.empty())
+    backend_for(device()).embedding_backward(i.grad_rows->values, i.grad_rows->index, out);
+  return out;
+}
 
 void Tensor::set_grad(const Tensor& g) {
   need(impl_);
   if (g.defined() && (g.shape() != shape() || g.dtype() != dtype() || g.device() != device()))
     fail("set_grad", "gradient ", g.describe(), " does not match tensor ", describe());
   impl_->grad = g.impl_ptr();
+  impl_->grad_rows.reset();
 }
 
 void Tensor::zero_grad() {
-  if (impl_) impl_->grad.reset();
+  if (!impl_) return;
+  impl_->grad.reset();
+  impl_->grad_rows.reset();
 }
+
+Tensor& Tensor::set_row_sparse_grad(bool on) {
+  const auto& i = need(impl_);
+  if (on && (i.grad_fn || i.shape.size() != 2 || !is_floating(i.dtype)))
+    fail("set_row_sparse_grad", "only a floating [V, E] leaf can have row-sparse gradients, got ", describe());
+  impl_->row_sparse_grad = on;
+  return *this;
+}
+
+bool Tensor::row_sparse_grad() const { return impl_ && impl_->row_sparse_grad; }
+
+std::shared_ptr<const RowSparseGrad> Tensor::grad_rows() const { return need(impl_).grad_rows; }
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const { return need(impl_).grad_fn; }
 int Tensor::output_nr() const { return need(impl_).output_nr; }

@@ -25,6 +25,7 @@ namespace dien {
 
 class Node;
 struct TensorImpl;
+struct RowSparseGrad;
 
 class Tensor {
  public:
@@ -55,9 +56,19 @@ class Tensor {
   // Marks a leaf as a parameter/input whose gradient is wanted. Returns *this.
   Tensor& set_requires_grad(bool on = true);
   bool is_leaf() const;                 // no grad_fn (made by the user, or under NoGradGuard)
-  Tensor grad() const;                  // accumulated gradient of a leaf (undefined if none)
-  void set_grad(const Tensor& g);
-  void zero_grad();                     // drops the accumulated gradient
+  // Accumulated gradient of a leaf (undefined if none). For a leaf with row-sparse gradients
+  // that received some, a dense copy built from them (O(V E): hot paths read grad_rows()).
+  Tensor grad() const;
+  void set_grad(const Tensor& g);       // sets the dense gradient and drops any row-sparse one
+  void zero_grad();                     // drops the accumulated gradient (dense and row-sparse)
+  // Row-sparse gradients (autograd/sparse_grad.h) for a [V, E] leaf: an embedding lookup of it
+  // then delivers only the rows it read (ids + values) instead of a dense [V, E] gradient, and
+  // optimizers update only those rows (lazily). Like torch.nn.Embedding(sparse=True).
+  Tensor& set_row_sparse_grad(bool on = true);
+  bool row_sparse_grad() const;         // the flag above
+  // The accumulated row-sparse gradient (null if none). A leaf can also hold a dense gradient
+  // (from ops other than embedding); grad() is the sum of both.
+  std::shared_ptr<const RowSparseGrad> grad_rows() const;
   const std::shared_ptr<Node>& grad_fn() const;
   int output_nr() const;
   // Reverse-mode pass from this tensor. With no argument the tensor must hold one element
@@ -97,9 +108,20 @@ struct TensorImpl {
   DType dtype = DType::F32;
   bool requires_grad = false;
   std::shared_ptr<TensorImpl> grad;     // leaf gradient accumulator
+  bool row_sparse_grad = false;         // embedding lookups deliver row-sparse gradients
+  std::shared_ptr<RowSparseGrad> grad_rows;  // their accumulator (autograd/sparse_grad.cpp)
   std::shared_ptr<Node> grad_fn;        // node that produced this tensor (non-leaf)
   int output_nr = 0;                    // which output of grad_fn
   std::weak_ptr<Node> grad_accumulator; // AccumulateGrad node of a leaf, made on demand
+};
+
+// A row-sparse gradient of a [V, E] leaf: row rows[i] is values[i, :], every other row is 0.
+// Coalesced: rows sorted ascending and distinct, so its content never depends on the order in
+// which lookups ran or on the thread count.
+struct RowSparseGrad {
+  std::vector<int64_t> rows;  // host copy of the row ids
+  Tensor index;               // the same ids, i64 [k], on the leaf's device
+  Tensor values;              // [k, E], the leaf's dtype and device
 };
 
 std::ostream& operator<<(std::ostream& os, const Tensor& t);

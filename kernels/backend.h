@@ -106,6 +106,9 @@ class Backend {
   virtual void embedding_forward(const Tensor& weight, const Tensor& ids, Tensor& out) = 0;
   // gw[ids[i], :] += gy[i, :] (accumulates; gw must be initialised).
   virtual void embedding_backward(const Tensor& gy, const Tensor& ids, Tensor& gw) = 0;
+  // dst[ids[i], :] = src[i, :]; src [n, E], ids i32/i64 [n], distinct and in range, dst [V, E].
+  // Writes rows back after a lazy optimizer step on gathered rows (optim/optimizer.cpp).
+  virtual void embedding_scatter(const Tensor& src, const Tensor& ids, Tensor& dst) = 0;
 
   // ---- dropout / random (kernels/cpu/dropout.cpp) -------------------------------
   // mask[i] = u_i >= p ? 1/(1-p) : 0, where u_i is the i-th uniform of the Philox stream

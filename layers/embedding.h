@@ -55,4 +55,9 @@ class EmbeddingDict : public Module {
   std::vector<std::string> order_;
 };
 
+// Flags the weight of every EmbeddingTable under `root` for row-sparse gradients (on) or dense
+// ones (off): Tensor::set_row_sparse_grad. Drops their accumulated gradients. Returns the number
+// of tables. fit() calls it per FitOptions::embedding_grad.
+int set_embedding_grad(Module& root, bool row_sparse);
+
 }  // namespace dien

@@ -99,6 +99,7 @@ json TrainerState::to_json() const {
   return json{{"epoch", epoch},
               {"global_step", global_step},
               {"optimizer", optimizer},
+              {"embedding_grad", embedding_grad},
               {"shuffle_seed", std::to_string(shuffle_seed)},
               {"shuffle_offset", std::to_string(shuffle_offset)},
               {"default_seed", std::to_string(default_seed)},
@@ -126,6 +127,9 @@ TrainerState TrainerState::from_json(const json& j) {
   s.epoch = read<int>(j, "epoch", op);
   s.global_step = read<int64_t>(j, "global_step", op);
   s.optimizer = read<std::string>(j, "optimizer", op);
+  s.embedding_grad = j.contains("embedding_grad") ? read<std::string>(j, "embedding_grad", op) : "dense";
+  if (s.embedding_grad != "sparse" && s.embedding_grad != "dense")
+    fail(op, "key 'embedding_grad' must be sparse or dense, got '", s.embedding_grad, "'");
   s.shuffle_seed = u64("shuffle_seed");
   s.shuffle_offset = u64("shuffle_offset");
   s.default_seed = u64("default_seed");

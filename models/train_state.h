@@ -46,6 +46,9 @@ struct TrainerState {
   int epoch = 0;                 // epochs completed
   int64_t global_step = 0;       // optimizer steps taken
   std::string optimizer;         // name of the optimizer that took them
+  std::string embedding_grad = "sparse";  // sparse | dense (FitOptions::embedding_grad); a
+                                 // trainer.json without it was written before row-sparse
+                                 // gradients existed and reads as dense
   uint64_t shuffle_seed = 0;     // the shuffle generator (core/rng.h) after `epoch` epochs
   uint64_t shuffle_offset = 0;
   uint64_t default_seed = 0;     // the model's rng() (dropout) after `epoch` epochs

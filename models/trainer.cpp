@@ -11,6 +11,7 @@
 
 #include "autograd/grad_mode.h"
 #include "core/rng.h"
+#include "layers/embedding.h"
 #include "models/checkpoint.h"
 #include "models/metrics.h"
 #include "models/progress.h"
@@ -28,6 +29,8 @@ void FitOptions::validate() const {
   if (patience < 0) fail(op, "patience must be >= 0, got ", patience);
   if (!(min_delta >= 0)) fail(op, "min_delta must be >= 0, got ", min_delta);
   if (!std::isnan(lr) && !(lr > 0)) fail(op, "lr must be > 0, got ", lr);
+  if (!embedding_grad.empty() && embedding_grad != "sparse" && embedding_grad != "dense")
+    fail(op, "embedding_grad must be sparse or dense, got '", embedding_grad, "'");
   if (!data.is_object()) fail(op, "data must be a JSON object");
 }
 
@@ -77,6 +80,7 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
   std::unique_ptr<Optimizer> opt = make_optimizer(o.optimizer, model.named_parameters(), o.lr);
   TrainerState st;
   st.optimizer = opt->name();
+  st.embedding_grad = o.embedding_grad.empty() ? "sparse" : o.embedding_grad;
   st.shuffle_seed = o.seed;
   st.monitor = has_val ? o.monitor : "";
   Generator gen(o.seed);
@@ -86,6 +90,9 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
       fail("fit", "resume_from ", o.resume_from, " was trained with ", saved.optimizer, ", not ", st.optimizer);
     if (saved.monitor != st.monitor)
       fail("fit", "resume_from ", o.resume_from, " monitored '", saved.monitor, "', this run '", st.monitor, "'");
+    if (!o.embedding_grad.empty() && saved.embedding_grad != o.embedding_grad)
+      fail("fit", "resume_from ", o.resume_from, " was trained with embedding_grad ", saved.embedding_grad,
+           ", not ", o.embedding_grad, " (leave it unset to continue in the run's mode)");
     load_model_state(o.resume_from, model);
     load_optimizer_state(o.resume_from, *opt);
     st = saved;
@@ -94,6 +101,7 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
     model.rng().manual_seed(st.default_seed);
     model.rng().set_offset(st.default_offset);
   }
+  set_embedding_grad(model, st.embedding_grad == "sparse");
 
   std::map<std::string, Tensor> best_weights;  // this run's best, for restore_best
   const int64_t n = train.rows();

@@ -47,6 +47,14 @@ struct FitOptions {
                                   // shuffling (DeepCTR / Keras); ignored with a validation set
   std::string optimizer = "adam"; // adam | adagrad | sgd | rmsprop
   double lr = kNoValue;           // NaN: the optimizer's default (adam 1e-3, others 1e-2)
+  // Gradients of the embedding tables (docs/gradients.md#row-sparse-embedding-gradients):
+  //   sparse: row-sparse (only the rows a batch reads), and the optimizer updates only those
+  //           rows (lazy Adam/Adagrad/RMSprop/SGD, optim/optimizer.h); no step costs O(V).
+  //   dense:  a dense [V, E] gradient and every row updated every step (DeepCTR-Torch).
+  //   "" (default): sparse for a new run; when resuming, the resumed run's mode. A mode that is
+  //           set must equal the resumed run's. fit() flags the model's tables accordingly
+  //           (set_embedding_grad, layers/embedding.h); the mode is saved in trainer.json.
+  std::string embedding_grad;
 
   std::string monitor = "val_auc";  // val_auc (higher is better) | val_loss (lower is better)
   bool early_stopping = false;

@@ -44,12 +44,37 @@ void Optimizer::step() {
   ensure_state();
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i].second;
-    Tensor g = p.grad();
-    if (!g.defined()) continue;
+    const TensorImpl& impl = *p.impl();
+    if (!impl.grad && !impl.grad_rows) continue;
     ParamState& st = state_[i];
     ++st.step;
-    update(p, g, st);
+    if (impl.grad_rows && !impl.grad) {
+      update_rows(p, *impl.grad_rows, st);
+    } else {
+      update(p, p.grad(), st);  // dense (with any row-sparse part added in: see optimizer.h)
+    }
   }
+}
+
+// The lazy update: gather the touched rows of the parameter and of each buffer into [k, E]
+// tensors, run the dense rule on them (so a touched row changes exactly as the same row of a
+// dense update with the same state would), scatter them back. Untouched rows are not read.
+void Optimizer::update_rows(Tensor& p, const RowSparseGrad& g, ParamState& st) {
+  const int64_t k = static_cast<int64_t>(g.rows.size());
+  if (k == 0) return;
+  Backend& be = backend_for(p);
+  auto gather = [&](const Tensor& t) {
+    Tensor out = Tensor::empty(Shape{k, t.size(1)}, t.dtype(), t.device());
+    be.embedding_forward(t, g.index, out);
+    return out;
+  };
+  Tensor rows = gather(p);
+  ParamState sub;
+  sub.step = st.step;
+  for (const Tensor& b : st.bufs) sub.bufs.push_back(gather(b));
+  update(rows, g.values, sub);
+  be.embedding_scatter(rows, g.index, p);
+  for (size_t b = 0; b < st.bufs.size(); ++b) be.embedding_scatter(sub.bufs[b], g.index, st.bufs[b]);
 }
 
 void Optimizer::zero_grad() {

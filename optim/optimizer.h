@@ -14,6 +14,23 @@
 //   dien::Adam resumed(model.named_parameters(), {});
 //   resumed.load("opt.safetensors");    // continues bit-identically
 //
+// Row-sparse gradients (Tensor::set_row_sparse_grad; embedding tables in fit()'s default
+// embedding_grad = "sparse"): a parameter whose gradient is only row-sparse gets a LAZY update:
+// the touched rows are gathered, updated by the dense rule below (with the parameter's step count
+// t, which counts every step in which it had a gradient, i.e. the global step for an embedding
+// table), and written back; untouched rows, and their buffers, are not read or changed. As
+// TensorFlow's LazyAdamOptimizer and torch.optim.SparseAdam (which, unlike this, allows no weight
+// decay). Compared with the dense rule on the densified gradient (DeepCTR-Torch):
+//   adam:    the dense rule moves every row each step (its m and v decay, p moves by m/sqrt(v));
+//            lazy rows freeze between their lookups. Weight decay only reaches touched rows.
+//   adagrad: identical when weight_decay = 0 (a zero gradient leaves sum and p unchanged).
+//   rmsprop: dense decays square_avg (and moves rows by momentum) every step; lazy does not.
+//   sgd:     identical with momentum = 0 and weight_decay = 0. With momentum, untouched rows keep
+//            their buffer and do not move; a row first touched after step 1 starts from a zero
+//            buffer (buf = (1 - dampening) d, not d). Weight decay only reaches touched rows.
+// A parameter holding both a dense and a row-sparse gradient gets the dense update of their sum.
+// State tensors are dense in both modes, so save/load do not depend on the mode.
+//
 // State layout (state_dict / save): per parameter "<name>.step" (i64, shape []) and one tensor
 // per buffer, "<name>.<buffer>" (exp_avg, exp_avg_sq, sum, square_avg, momentum_buffer), shaped
 // like the parameter; hyper-parameters as strings ("optimizer" = "adam", "lr" = "0.001", ...),
@@ -89,6 +106,8 @@ class Optimizer {
  private:
   // Allocates zeroed buffers (and step 0) for parameters that have none yet.
   void ensure_state() const;
+  // The lazy update of a parameter whose gradient is row-sparse (see the file comment).
+  void update_rows(Tensor& param, const RowSparseGrad& grad, ParamState& st);
 
   NamedParameters params_;
   mutable std::vector<ParamState> state_;

@@ -29,6 +29,12 @@ struct FitFlags {
         ->capture_default_str()
         ->group(g);
     app.add_option("--lr", fit.lr, "learning rate (default: adam 1e-3, others 1e-2)")->group(g);
+    app.add_option("--embedding-grad", fit.embedding_grad,
+                   "embedding-table gradients: sparse (default: only the rows a batch reads, lazy optimizer "
+                   "updates; no step costs O(vocabulary)) or dense (every row every step, DeepCTR-Torch). "
+                   "--resume keeps the run's mode")
+        ->check(CLI::IsMember({"sparse", "dense"}))
+        ->group(g);
     app.add_option("--seed", fit.seed, "seed of the shuffling (and, unless --model-seed, of the initialisation)")
         ->capture_default_str()
         ->group(g);

@@ -1,25 +1,30 @@
 // SPDX-License-Identifier: MIT
 // Differentiable embedding lookup: ids of any shape gather rows of weight. The ids are checked
 // on the host before the kernel runs, so a bad id is reported with its value and position.
-// Derivation: docs/derivations/nn_ops.md#embedding.
+// Derivation: docs/derivations/nn_ops.md#embedding. A leaf flagged row-sparse
+// (Tensor::set_row_sparse_grad) gets a row-sparse gradient instead: autograd/sparse_grad.h.
 #include <vector>
 
 #include "autograd/functions.h"
+#include "autograd/sparse_grad.h"
 #include "kernels/dispatch.h"
 
 namespace dien {
 
 namespace {
 
-// Throws naming the first id outside [0, V), its flat position and the weight.
+// Throws naming the first id outside [0, V), its flat position and the weight. Returns the
+// host ids when `keep` (the row-sparse backward needs them), else nothing.
 template <class I>
-void check_ids_in_range(const Tensor& ids, const Tensor& weight) {
+std::vector<int64_t> check_ids_in_range(const Tensor& ids, const Tensor& weight, bool keep) {
   const int64_t V = weight.shape()[0];
   std::vector<I> v = ids.to(Device::cpu()).to_vector<I>();
   for (size_t i = 0; i < v.size(); ++i)
     if (v[i] < 0 || static_cast<int64_t>(v[i]) >= V)
       fail("embedding", "id ", static_cast<int64_t>(v[i]), " at position ", i, " is outside the vocabulary [0, ",
            V, ") of weight ", weight.describe());
+  if (!keep) return {};
+  return std::vector<int64_t>(v.begin(), v.end());
 }
 
 }  // namespace
@@ -37,14 +42,17 @@ Tensor embedding(const Tensor& weight, const Tensor& ids) {
   if (ids.ndim() >= Shape::kMaxDims)
     fail("embedding", "ids may have at most ", Shape::kMaxDims - 1, " dimensions (the output adds one), got ",
          ids.describe());
-  if (ids.dtype() == DType::I32) check_ids_in_range<int32_t>(ids, weight);
-  else check_ids_in_range<int64_t>(ids, weight);
+  // Row-sparse: a leaf so flagged, when a graph is recorded (only a leaf has a .grad to fill).
+  const bool rows = weight.row_sparse_grad() && weight.is_leaf() && should_record({weight});
+  std::vector<int64_t> host_ids = ids.dtype() == DType::I32 ? check_ids_in_range<int32_t>(ids, weight, rows)
+                                                           : check_ids_in_range<int64_t>(ids, weight, rows);
 
   const int64_t n = ids.numel(), E = weight.shape()[1];
   std::vector<int64_t> out_dims = ids.shape().vec();
   out_dims.push_back(E);
   Tensor out = Tensor::empty(Shape(out_dims), weight.dtype(), weight.device());
   backend_for(weight).embedding_forward(weight, ids, out);
+  if (rows) return record_node(out, std::make_shared<EmbeddingRowsBackward>(weight.impl_ptr(), std::move(host_ids)));
   Shape ws = weight.shape();
   return record("embedding", out, {weight}, [ws, n, E, idv = ids.detach()](const TensorList& g, const Needs&) {
     Tensor gw = zeros(ws, g[0].dtype(), g[0].device());

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// CPU embedding kernels: row gather (forward) and its adjoint, a row scatter-add (backward).
+// CPU embedding kernels: row gather (forward) and its adjoint, a row scatter-add (backward);
+// a row scatter (copy) for lazy optimizer updates.
 // Ids are i32 or i64 and were range-checked by autograd/ops/embedding.cpp.
 #include <algorithm>
 #include <cstring>
@@ -43,6 +44,24 @@ void CpuBackend::embedding_backward(const Tensor& gy, const Tensor& ids, Tensor&
         const T* gr = g + i * E;
         for (int64_t k = 0; k < E; ++k) row[k] += gr[k];
       }
+    });
+  });
+}
+
+// src [n, E], ids [n] distinct, dst [V, E]: dst[ids[i], :] = src[i, :]. Distinct ids: rows
+// never collide, so the copy runs in parallel.
+void CpuBackend::embedding_scatter(const Tensor& src, const Tensor& ids, Tensor& dst) {
+  dispatch_float(dst.dtype(), "embedding_scatter", [&](auto tag) {
+    using T = decltype(tag);
+    dispatch_index(ids.dtype(), "embedding_scatter", [&](auto itag) {
+      using I = decltype(itag);
+      const T* s = src.data<T>();
+      const I* id = ids.data<I>();
+      T* d = dst.data<T>();
+      const int64_t n = ids.numel(), E = dst.shape()[1];
+      parallel_for(n, kParallelGrain / (E > 0 ? E : 1) + 1, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) std::copy(s + i * E, s + i * E + E, d + static_cast<int64_t>(id[i]) * E);
+      });
     });
   });
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// CUDA embedding kernels: row gather (forward) and its adjoint, a row scatter-add (backward).
-// Twin of kernels/cpu/embedding.cpp. Ids are i32/i64 and were range-checked by the op.
+// CUDA embedding kernels: row gather (forward) and its adjoint, a row scatter-add (backward);
+// a row scatter (copy) for lazy optimizer updates. Twin of kernels/cpu/embedding.cpp. Ids are i32/i64 and were range-checked by the op.
 //
 // The backward has two paths:
 // - default: one thread per element of gy, atomicAdd into gw. Fast; repeated ids add up in an
@@ -42,6 +42,18 @@ __global__ void embedding_backward_atomic_kernel(const T* gy, const I* ids, T* g
        t += static_cast<int64_t>(blockDim.x) * gridDim.x) {
     const int64_t i = t / E, k = t % E;
     atomicAdd(gw + static_cast<int64_t>(ids[i]) * E + k, gy[t]);
+  }
+}
+
+// src [n, E], ids [n] distinct, dst [V, E]: dst[ids[i], k] = src[i, k]. One thread per element
+// of src; distinct ids never write the same element.
+template <class T, class I>
+__global__ void embedding_scatter_kernel(const T* src, const I* ids, T* dst, int64_t n, int64_t E) {
+  const int64_t total = n * E;
+  for (int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; t < total;
+       t += static_cast<int64_t>(blockDim.x) * gridDim.x) {
+    const int64_t i = t / E, k = t % E;
+    dst[static_cast<int64_t>(ids[i]) * E + k] = src[t];
   }
 }
 
@@ -137,6 +149,22 @@ void CudaBackend::embedding_backward(const Tensor& gy, const Tensor& ids, Tensor
             gy.data<T>(), ids.data<I>(), gw.data<T>(), n, E);
         DIEN_LAUNCH_CHECK("embedding_backward");
       }
+    });
+  });
+}
+
+// src [n, E], ids [n] distinct, dst [V, E]: dst[ids[i], :] = src[i, :].
+void CudaBackend::embedding_scatter(const Tensor& src, const Tensor& ids, Tensor& dst) {
+  DeviceGuard g(dst.device());
+  dispatch_float(dst.dtype(), "embedding_scatter", [&](auto tag) {
+    using T = decltype(tag);
+    dispatch_index(ids.dtype(), "embedding_scatter", [&](auto itag) {
+      using I = decltype(itag);
+      const int64_t n = ids.numel(), E = dst.shape()[1];
+      if (n == 0 || E == 0) return;
+      embedding_scatter_kernel<T, I><<<grid_for(n * E), kThreads, 0, stream()>>>(src.data<T>(), ids.data<I>(),
+                                                                                 dst.data<T>(), n, E);
+      DIEN_LAUNCH_CHECK("embedding_scatter");
     });
   });
 }
