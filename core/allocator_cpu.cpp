@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/allocator_cpu.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -25,6 +27,19 @@ void aligned_free(void* p) { std::free(p); }
 namespace {
 
 constexpr size_t kCacheMinBytes = size_t{64} << 10, kCacheGranule = size_t{64} << 10;
+constexpr size_t kHugePage = size_t{2} << 20, kHugeMinBytes = size_t{4} << 20;
+
+// A block of at least 4 MiB on 2 MiB boundaries, with transparent huge pages asked for (where the
+// kernel's THP mode is "madvise"): the recurrent scans read a row's step t a whole row of T steps
+// apart, a different 4 KiB page for every row, and their TLB misses dominated the scan kernels.
+void* huge_alloc(size_t size) {
+  void* p = std::aligned_alloc(kHugePage, (size + kHugePage - 1) / kHugePage * kHugePage);
+  if (!p) fail("alloc", "out of host memory allocating ", size, " bytes");
+#ifdef MADV_HUGEPAGE
+  madvise(p, size, MADV_HUGEPAGE);  // advice only: failure changes nothing
+#endif
+  return p;
+}
 
 class BlockCache {
  public:
@@ -49,7 +64,7 @@ class BlockCache {
       }
       ++stats_.fresh;
     }
-    return aligned_alloc_bytes(size);
+    return size >= kHugeMinBytes ? huge_alloc(size) : aligned_alloc_bytes(size);
   }
   void give(void* p, size_t size) {
     {

@@ -66,6 +66,17 @@ std::vector<Block> make_blocks(const Schedule& s) {
 
 int64_t padded(int64_t H, int width) { return (H + width - 1) / width * width; }
 
+// A thread's scratch buffers, kept between calls: the blocks' buffers (a few MB) would otherwise
+// come fresh from malloc every call, fresh pages and their faults included. slot: which buffer;
+// the contents are unspecified (callers fill what they read).
+float* scratch(size_t slot, int64_t n) {
+  thread_local std::vector<std::vector<float>> bufs;
+  if (bufs.size() <= slot) bufs.resize(slot + 1);
+  std::vector<float>& b = bufs[slot];
+  if (static_cast<int64_t>(b.size()) < n) b.resize(static_cast<size_t>(n));
+  return b.data();
+}
+
 // W_hhᵀ packed [H, 3Hp] (gate g's column j at g Hp + j) and b_hh [3Hp]; zeros in the padding.
 void pack_forward(const float* w_hh, const float* b_hh, int64_t H, int64_t Hp, std::vector<float>& wt,
                   std::vector<float>& bias) {
@@ -96,7 +107,12 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
     for (int64_t k = k0; k < k1; ++k) {
       const Block& blk = blocks[static_cast<size_t>(k)];
       const int64_t R = static_cast<int64_t>(blk.rows.size());
-      std::vector<float> h(R * Hp, 0.f), gh(R * H3p), rh(lbr ? 0 : R * Hp);
+      float* h = scratch(0, R * Hp);
+      float* gh = scratch(1, R * H3p);
+      float* rh = scratch(2, lbr ? 0 : R * Hp);
+      std::fill(h, h + R * Hp, 0.f);
+      std::fill(gh, gh + R * H3p, 0.f);
+      if (!lbr) std::fill(rh, rh + R * Hp, 0.f);
       if (h0)
         for (int64_t m = 0; m < R; ++m) std::memcpy(&h[m * Hp], h0 + blk.rows[m] * H, H * sizeof(float));
       isa::ScanStep st{blk.rows.data(), 0, Tn, H, Hp, gi, att, states, ws};
@@ -104,14 +120,13 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
         const int64_t na = blk.active[t];
         st.t = t;
         if (lbr) {
-          K.gemm(na, H3p, H, h.data(), Hp, wt.data(), H3p, gh.data(), H3p, bp, false);
-          K.scan_lbr(c, st, na, gh.data(), h.data());
+          K.gemm(na, H3p, H, h, Hp, wt.data(), H3p, gh, H3p, bp, false);
+          K.scan_lbr(c, st, na, gh, h);
         } else {
-          K.gemm(na, 2 * Hp, H, h.data(), Hp, wt.data(), H3p, gh.data(), H3p, bp, false);
-          K.scan_rbl_reset(c, st, na, gh.data(), h.data(), rh.data());
-          K.gemm(na, Hp, H, rh.data(), Hp, wt.data() + 2 * Hp, H3p, gh.data() + 2 * Hp, H3p, bp ? bp + 2 * Hp : nullptr,
-                 false);
-          K.scan_rbl_update(c, st, na, gh.data(), h.data());
+          K.gemm(na, 2 * Hp, H, h, Hp, wt.data(), H3p, gh, H3p, bp, false);
+          K.scan_rbl_reset(c, st, na, gh, h, rh);
+          K.gemm(na, Hp, H, rh, Hp, wt.data() + 2 * Hp, H3p, gh + 2 * Hp, H3p, bp ? bp + 2 * Hp : nullptr, false);
+          K.scan_rbl_update(c, st, na, gh, h);
         }
       }
       // Rows that ended keep their state in h: that is `last` (h0 or 0 for a length-0 row);
@@ -147,21 +162,29 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
       const int64_t R = static_cast<int64_t>(blk.rows.size()), maxlen = static_cast<int64_t>(blk.active.size());
       const int64_t N = blk.offset.back();
       // Compact, step-major: rows offset[t] .. offset[t] + active[t] hold step t's running rows.
-      std::vector<float> G(N * H3), P(N * Hp), RH(lbr ? 0 : N * Hp);
-      std::vector<float> carry(R * Hp, 0.f), next(R * Hp, 0.f), drh(lbr ? 0 : R * Hp);
+      // (every row of G, P and RH is written by its step before it is read)
+      float* G = scratch(0, N * H3);
+      float* P = scratch(1, N * Hp);
+      float* RH = scratch(2, lbr ? 0 : N * Hp);
+      float* carry = scratch(3, R * Hp);
+      float* next = scratch(4, R * Hp);
+      float* drh = scratch(5, lbr ? 0 : R * Hp);
+      std::fill(carry, carry + R * Hp, 0.f);
+      std::fill(next, next + R * Hp, 0.f);
+      if (!lbr) std::fill(drh, drh + R * Hp, 0.f);
       isa::ScanBack sb{blk.rows.data(), 0, Tn, H, Hp, att, h0, states, ws, g_states, g_last, g_gi, g_att};
       for (int64_t t = maxlen - 1; t >= 0; --t) {
         const int64_t na = blk.active[t], na_after = t + 1 < maxlen ? blk.active[t + 1] : 0;
         float* Gt = &G[blk.offset[t] * H3];
         float* Pt = &P[blk.offset[t] * Hp];
         sb.t = t;
-        K.scan_back_cell(c, lbr, sb, na, na_after, carry.data(), next.data(), Gt, Pt);
+        K.scan_back_cell(c, lbr, sb, na, na_after, carry, next, Gt, Pt);
         if (lbr) {
-          K.gemm(na, Hp, H3, Gt, H3, wp.data(), Hp, next.data(), Hp, nullptr, true);
+          K.gemm(na, Hp, H3, Gt, H3, wp.data(), Hp, next, Hp, nullptr, true);
         } else {
-          K.gemm(na, Hp, H, Gt + 2 * H, H3, wp.data() + 2 * H * Hp, Hp, drh.data(), Hp, nullptr, false);
-          K.scan_back_rbl(sb, na, drh.data(), Pt, Gt, &RH[blk.offset[t] * Hp], next.data());
-          K.gemm(na, Hp, 2 * H, Gt, H3, wp.data(), Hp, next.data(), Hp, nullptr, true);
+          K.gemm(na, Hp, H, Gt + 2 * H, H3, wp.data() + 2 * H * Hp, Hp, drh, Hp, nullptr, false);
+          K.scan_back_rbl(sb, na, drh, Pt, Gt, &RH[blk.offset[t] * Hp], next);
+          K.gemm(na, Hp, 2 * H, Gt, H3, wp.data(), Hp, next, Hp, nullptr, true);
         }
         std::swap(carry, next);
       }
@@ -182,10 +205,10 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
       if (g_w_hh) {
         float* gw = &gw_part[k * H3 * Hp];
         if (lbr) {
-          K.gemm_tn(H3, Hp, N, G.data(), H3, P.data(), Hp, gw, Hp, false);
+          K.gemm_tn(H3, Hp, N, G, H3, P, Hp, gw, Hp, false);
         } else {
-          K.gemm_tn(2 * H, Hp, N, G.data(), H3, P.data(), Hp, gw, Hp, false);
-          K.gemm_tn(H, Hp, N, G.data() + 2 * H, H3, RH.data(), Hp, gw + 2 * H * Hp, Hp, false);
+          K.gemm_tn(2 * H, Hp, N, G, H3, P, Hp, gw, Hp, false);
+          K.gemm_tn(H, Hp, N, G + 2 * H, H3, RH, Hp, gw + 2 * H * Hp, Hp, false);
         }
       }
       if (g_b_hh) {

@@ -342,6 +342,23 @@ Instance embedding_case(DType idt, Size size, DType dt, Generator& g) {
   return I;
 }
 
+// A lazy optimizer's write-back: rows src [k, E] into dst [V, E] at k distinct ids (every other
+// row of dst must keep its value).
+Instance embedding_scatter_case(DType idt, Size size, DType dt, Generator& g) {
+  Dims d = dims(size);
+  Instance I;
+  std::vector<int64_t> ids;
+  for (int64_t v = d.V - 1; v >= 0; v -= 2) ids.push_back(v);  // distinct, unsorted order
+  const int64_t k = static_cast<int64_t>(ids.size());
+  I.shape = "V=" + std::to_string(d.V) + " E=" + std::to_string(d.E) + " rows " + std::to_string(k) + " " +
+            dtype_name(idt);
+  int src = I.in("src", values({k, d.E}, g, dt)), id = I.in("ids", from_vector(ids, {k}).to(idt));
+  int dst = I.acc("dst", values({d.V, d.E}, g, dt));
+  I.call(DIEN_LAB_KERNEL(embedding_scatter), {src, id, dst}, {dst},
+         [=](Backend& be, TL& t) { be.embedding_scatter(t[src], t[id], t[dst]); });
+  return I;
+}
+
 Instance dropout_case(Size size, DType dt, Generator&) {
   Dims d = dims(size);
   Instance I;
@@ -578,6 +595,8 @@ std::vector<OpCase> make_cases() {
   add("softmax.masked", kFloat, std::bind(softmax_case, true, _1, _2, _3));
   add("embedding", kFloat, std::bind(embedding_case, DType::I64, _1, _2, _3));
   add("embedding.i32_ids", kFloat, std::bind(embedding_case, DType::I32, _1, _2, _3));
+  add("embedding_scatter", kFloat, std::bind(embedding_scatter_case, DType::I64, _1, _2, _3));
+  add("embedding_scatter.i32_ids", kFloat, std::bind(embedding_scatter_case, DType::I32, _1, _2, _3));
   add("dropout_mask", kFloat, dropout_case);
   add("batch_norm.train", kFloat, std::bind(batch_norm_case, true, _1, _2, _3));
   add("batch_norm.eval", kFloat, std::bind(batch_norm_case, false, _1, _2, _3));
