@@ -50,20 +50,26 @@ class BlockCache {
   static size_t rounded(size_t n) { return (n + kCacheGranule - 1) / kCacheGranule * kCacheGranule; }
   bool enabled() const { return cap_ > 0; }
 
-  void* take(size_t size) {
+  // A cached block of at least `size` bytes and at most a quarter more (best fit), else a fresh
+  // one of `size`; sets `got` to the block's size. Batches whose longest history differs by a
+  // few steps then share blocks.
+  void* take(size_t size, size_t& got) {
     {
       std::lock_guard<std::mutex> lk(mu_);
-      auto it = free_.find(size);
-      if (it != free_.end() && !it->second.empty()) {
+      auto it = free_.lower_bound(size);
+      if (it != free_.end() && it->first <= size + size / 4 && !it->second.empty()) {
         void* p = it->second.back();
+        got = it->first;
         it->second.pop_back();
-        stats_.cached_bytes -= size;
+        if (it->second.empty()) free_.erase(it);
+        stats_.cached_bytes -= got;
         --stats_.cached_blocks;
         ++stats_.reused;
         return p;
       }
       ++stats_.fresh;
     }
+    got = size;
     return size >= kHugeMinBytes ? huge_alloc(size) : aligned_alloc_bytes(size);
   }
   void give(void* p, size_t size) {
@@ -121,9 +127,10 @@ void* allocate_storage_block(size_t nbytes, std::function<void(void*)>& release)
   }
   BlockCache& cache = BlockCache::get();
   if (nbytes >= kCacheMinBytes && cache.enabled()) {
-    const size_t size = BlockCache::rounded(nbytes);
-    release = [size](void* q) { BlockCache::get().give(q, size); };
-    return cache.take(size);
+    size_t got = 0;
+    void* p = cache.take(BlockCache::rounded(nbytes), got);
+    release = [got](void* q) { BlockCache::get().give(q, got); };
+    return p;
   }
   release = [](void* q) { aligned_free(q); };
   return aligned_alloc_bytes(nbytes);

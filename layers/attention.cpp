@@ -32,12 +32,23 @@ LocalActivationUnit::LocalActivationUnit(int64_t embedding_dim, const std::vecto
   init::assign(dense_->bias(), init.dense_bias(1, hidden_units.back()));
 }
 
+// The first layer's product with [q, k, q - k, q ⊙ k] (W = [W_q | W_k | W_d | W_p], E columns
+// each) is computed without building that [B, T, 4E] input:
+//   [q, k, q-k, q⊙k] Wᵀ + b = q (W_q + W_d)ᵀ + b  (once per row, broadcast over T)
+//                            + k (W_k - W_d)ᵀ + (q ⊙ k) W_pᵀ
+// half the multiply-adds of the concatenated form, and no [B, T, 4E] copy forward or backward.
+// Gradients reach W through the column slices (the same parameter, the same checkpoint).
 Tensor LocalActivationUnit::forward(const Tensor& query, const Tensor& keys, bool training) const {
   check_qk("LocalActivationUnit", query, keys, dim_, dim_);
-  const int64_t B = keys.size(0), T = keys.size(1);
-  Tensor q = expand(unsqueeze(query, 1), Shape{B, T, dim_});
-  Tensor in = concat({q, keys, q - keys, q * keys}, 2);
-  Tensor s = dense_->forward(dnn_->forward(in, training));  // [B, T, 1]
+  const int64_t B = keys.size(0), T = keys.size(1), E = dim_;
+  const Linear& first = *dnn_->linears()[0];
+  const Tensor& W = first.weight();  // [H1, 4E]
+  Tensor w_q = slice(W, 1, 0, E), w_k = slice(W, 1, E, 2 * E), w_d = slice(W, 1, 2 * E, 3 * E),
+         w_p = slice(W, 1, 3 * E, 4 * E);
+  Tensor per_row = linear(query, w_q + w_d, first.bias());                      // [B, H1]
+  Tensor per_step = linear(keys, w_k - w_d, Tensor()) + linear(unsqueeze(query, 1) * keys, w_p, Tensor());
+  Tensor z = per_step + unsqueeze(per_row, 1);                                   // [B, T, H1]
+  Tensor s = dense_->forward(dnn_->forward_after_first_product(z, training));    // [B, T, 1]
   return reshape(s, {B, T});
 }
 

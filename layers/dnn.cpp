@@ -35,9 +35,19 @@ Tensor DNN::forward(const Tensor& x, bool training) const {
   if (!x.defined() || (x.ndim() != 2 && x.ndim() != 3) || x.size(-1) != in_)
     fail("DNN", "expected x [N, ", in_, "] or [B, T, ", in_, "], got ",
          x.defined() ? x.describe() : std::string("undefined"));
-  Tensor h = x;
+  if (linears_->size() == 0) return x;
+  return forward_after_first_product((*linears_)[0]->forward(x), training);
+}
+
+Tensor DNN::forward_after_first_product(const Tensor& z, bool training) const {
+  if (linears_->size() == 0) fail("DNN", "forward_after_first_product needs a layer");
+  const int64_t h1 = (*linears_)[0]->weight().size(0);
+  if (!z.defined() || (z.ndim() != 2 && z.ndim() != 3) || z.size(-1) != h1)
+    fail("DNN", "expected the first layer's output [N, ", h1, "] or [B, T, ", h1, "], got ",
+         z.defined() ? z.describe() : std::string("undefined"));
+  Tensor h = z;
   for (size_t i = 0; i < linears_->size(); ++i) {
-    h = (*linears_)[i]->forward(h);
+    if (i > 0) h = (*linears_)[i]->forward(h);
     if (use_bn_) h = (*bn_)[i]->forward(h, training);
     h = (*acts_)[i]->forward(h, training);
     if (training && dropout_ > 0) h = dropout(h, dropout_, true, external_gen_ ? *external_gen_ : dropout_gen_);

@@ -34,6 +34,9 @@ class DNN : public Module {
   Tensor l2_loss() const;
   int64_t out_dim() const { return hidden_.back(); }
   int64_t in_dim() const { return in_; }
+  // The same, from z = the first layer's product x W_0ᵀ + b_0 computed by the caller (e.g. without
+  // materialising x: layers/attention.cpp).
+  Tensor forward_after_first_product(const Tensor& z, bool training) const;
   const ModuleList<Linear>& linears() const { return *linears_; }
   // Dropout masks from `gen` (owned by the caller, e.g. the model, whose trainer saves it in
   // checkpoints) instead of this layer's own generator.
