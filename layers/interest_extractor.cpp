@@ -27,10 +27,10 @@ ExtractorOutput InterestExtractor::forward(const Tensor& keys, const Tensor& len
     out.aux_loss = dien::zeros(Shape{}, keys.dtype(), keys.device());
     return out;
   }
-  Tensor h = slice(out.states, 1, 0, T - 1);
-  Tensor pos_in = concat({h, slice(keys, 1, 1, T)}, 2);      // [B, T-1, 2E]
-  Tensor neg_in = concat({h, slice(neg_keys, 1, 1, T)}, 2);
   if (!fused) {  // DeepCTR-Torch's composition: the aux net over every pair, padding masked after
+    Tensor h = slice(out.states, 1, 0, T - 1);
+    Tensor pos_in = concat({h, slice(keys, 1, 1, T)}, 2);  // [B, T-1, 2E]
+    Tensor neg_in = concat({h, slice(neg_keys, 1, 1, T)}, 2);
     Tensor p_pos = reshape(aux_->forward(pos_in, training), {B, T - 1});
     Tensor p_neg = reshape(aux_->forward(neg_in, training), {B, T - 1});
     out.aux_loss = aux_bce_unfused(p_pos, p_neg, lengths);
@@ -39,20 +39,32 @@ ExtractorOutput InterestExtractor::forward(const Tensor& keys, const Tensor& len
   // Fused: the aux net runs on the valid pairs only (t < len - 1; on the synthetic data about 60%
   // of the padded grid), positives and negatives in one pass. Rows are picked with the
   // differentiable row gather embedding(matrix, rows); the n pairs then form one row of aux_bce,
-  // whose mean over its 2n terms is the loss of the unfused path.
+  // whose mean over its 2n terms is the loss of the unfused path. The first layer's product with
+  // [h_t, e] (W = [W_h | W_e]) is h_t W_hᵀ + b, once for both partners of a pair, plus e W_eᵀ: no
+  // [h_t, e] input is built.
   std::vector<int64_t> len = lengths.to(Device::cpu()).to(DType::I64).to_vector<int64_t>();
-  std::vector<int64_t> rows;
+  std::vector<int64_t> rows, next;  // (b, t) and (b, t + 1) as rows of the [B*T, .] matrices
   for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t + 1 < len[static_cast<size_t>(b)]; ++t) rows.push_back(b * (T - 1) + t);
+    for (int64_t t = 0; t + 1 < len[static_cast<size_t>(b)]; ++t) {
+      rows.push_back(b * T + t);
+      next.push_back(b * T + t + 1);
+    }
   const int64_t n = static_cast<int64_t>(rows.size());
   if (n == 0) {
     out.aux_loss = dien::zeros(Shape{}, keys.dtype(), keys.device());
     return out;
   }
-  Tensor idx = from_vector<int64_t>(rows, Shape{n}, keys.device());
-  Tensor pos = embedding(reshape(pos_in, {B * (T - 1), 2 * dim_}), idx);  // [n, 2E]
-  Tensor neg = embedding(reshape(neg_in, {B * (T - 1), 2 * dim_}), idx);
-  Tensor p = reshape(aux_->forward(concat({pos, neg}, 0), training), {2, n});
+  const Tensor idx = from_vector<int64_t>(rows, Shape{n}, keys.device());
+  const Tensor idx_next = from_vector<int64_t>(next, Shape{n}, keys.device());
+  Tensor h = embedding(reshape(out.states, {B * T, dim_}), idx);                      // [n, E]
+  Tensor e = concat({embedding(reshape(keys, {B * T, dim_}), idx_next),                // [2n, E]
+                     embedding(reshape(neg_keys, {B * T, dim_}), idx_next)}, 0);
+  const Linear& first = *aux_->linears()[0];
+  Tensor w_h = slice(first.weight(), 1, 0, dim_), w_e = slice(first.weight(), 1, dim_, 2 * dim_);
+  Tensor z = reshape(linear(e, w_e, Tensor()), {2, n, first.weight().size(0)}) +
+             unsqueeze(linear(h, w_h, first.bias()), 0);                                // [2, n, 100]
+  Tensor p = reshape(aux_->forward_after_first_product(reshape(z, {2 * n, first.weight().size(0)}), training),
+                     {2, n});
   Tensor one_row = from_vector<int64_t>(std::vector<int64_t>{n + 1}, Shape{1}, keys.device());
   out.aux_loss = aux_bce(slice(p, 0, 0, 1), slice(p, 0, 1, 2), one_row);
   return out;
