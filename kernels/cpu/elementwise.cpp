@@ -109,22 +109,47 @@ void binary_loop(const T* a, const T* b, T* o, int64_t n, int64_t na, int64_t nb
   });
 }
 
+// Any broadcast: rows of the output's last (padded 4-D) dim, each a loop over contiguous elements
+// where every operand has stride 1 or 0 along that dim (vectorisable), rows split over the pool.
+template <class T, class F>
+void broadcast_rows(const T* ap, const std::array<int64_t, 4>& sa, const T* bp, const std::array<int64_t, 4>& sb,
+                    T* o, const std::array<int64_t, 4>& d, F f) {
+  const int64_t rows = d[0] * d[1] * d[2], inner = d[3];
+  parallel_for(rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(inner, 1)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t i2 = r % d[2], i1 = (r / d[2]) % d[1], i0 = r / (d[2] * d[1]);
+      const T* a = ap + i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
+      const T* b = bp + i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
+      T* out = o + r * inner;
+      if (sa[3] == 1 && sb[3] == 1) {
+        for (int64_t i = 0; i < inner; ++i) out[i] = f(a[i], b[i]);
+      } else if (sa[3] == 1) {
+        const T y = b[0];
+        for (int64_t i = 0; i < inner; ++i) out[i] = f(a[i], y);
+      } else if (sb[3] == 1) {
+        const T x = a[0];
+        for (int64_t i = 0; i < inner; ++i) out[i] = f(x, b[i]);
+      } else {
+        const T v = f(a[0], b[0]);
+        for (int64_t i = 0; i < inner; ++i) out[i] = v;
+      }
+    }
+  });
+}
+
 template <class T>
 void binary_generic(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) {
   auto d = pad4(out.shape());
   auto sa = bcast_strides(a.shape(), out.shape()), sb = bcast_strides(b.shape(), out.shape());
   const T* ap = a.data<T>();
   const T* bp = b.data<T>();
-  T* op_ = out.data<T>();
-  int64_t k = 0;
-  for (int64_t i0 = 0; i0 < d[0]; ++i0)
-    for (int64_t i1 = 0; i1 < d[1]; ++i1)
-      for (int64_t i2 = 0; i2 < d[2]; ++i2)
-        for (int64_t i3 = 0; i3 < d[3]; ++i3, ++k) {
-          int64_t ia = i0 * sa[0] + i1 * sa[1] + i2 * sa[2] + i3 * sa[3];
-          int64_t ib = i0 * sb[0] + i1 * sb[1] + i2 * sb[2] + i3 * sb[3];
-          op_[k] = apply_binary(op, ap[ia], bp[ib]);
-        }
+  T* o = out.data<T>();
+  switch (op) {
+    case BinaryOp::Add: broadcast_rows<T>(ap, sa, bp, sb, o, d, [](T x, T y) { return x + y; }); break;
+    case BinaryOp::Sub: broadcast_rows<T>(ap, sa, bp, sb, o, d, [](T x, T y) { return x - y; }); break;
+    case BinaryOp::Mul: broadcast_rows<T>(ap, sa, bp, sb, o, d, [](T x, T y) { return x * y; }); break;
+    case BinaryOp::Div: broadcast_rows<T>(ap, sa, bp, sb, o, d, [](T x, T y) { return x / y; }); break;
+  }
 }
 
 }  // namespace
@@ -203,14 +228,33 @@ void CpuBackend::sum_to(const Tensor& x, Tensor& out, double beta) {
     }
     auto d = pad4(x.shape());
     auto so = bcast_strides(out.shape(), x.shape());
-    // Trailing-dim reduction (row sums) and every other pattern: one pass over x.
+    // Trailing-dim reduction (row sums) and every other pattern: one pass over x, in rows of the
+    // last dim. When the first dim is kept (so[0] != 0), its slices reduce into disjoint parts of
+    // acc and run on the pool; each element's sum keeps the serial order.
     std::vector<double> acc(static_cast<size_t>(no), 0.0);
-    int64_t k = 0;
-    for (int64_t i0 = 0; i0 < d[0]; ++i0)
+    const int64_t inner = d[3], per0 = d[1] * d[2] * d[3];
+    auto slice0 = [&](int64_t i0) {
+      const T* x0 = xp + i0 * per0;
       for (int64_t i1 = 0; i1 < d[1]; ++i1)
-        for (int64_t i2 = 0; i2 < d[2]; ++i2)
-          for (int64_t i3 = 0; i3 < d[3]; ++i3, ++k)
-            acc[i0 * so[0] + i1 * so[1] + i2 * so[2] + i3 * so[3]] += xp[k];
+        for (int64_t i2 = 0; i2 < d[2]; ++i2) {
+          const T* row = x0 + (i1 * d[2] + i2) * inner;
+          double* a = &acc[static_cast<size_t>(i0 * so[0] + i1 * so[1] + i2 * so[2])];
+          if (so[3] == 1) {
+            for (int64_t i3 = 0; i3 < inner; ++i3) a[i3] += row[i3];
+          } else {
+            double r = 0;
+            for (int64_t i3 = 0; i3 < inner; ++i3) r += row[i3];
+            a[0] += r;
+          }
+        }
+    };
+    if (so[0] != 0) {
+      parallel_for(d[0], std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(per0, 1)), [&](int64_t b0, int64_t b1) {
+        for (int64_t i0 = b0; i0 < b1; ++i0) slice0(i0);
+      });
+    } else {
+      for (int64_t i0 = 0; i0 < d[0]; ++i0) slice0(i0);
+    }
     for (int64_t j = 0; j < no; ++j) finish(j, static_cast<T>(acc[j]));
   });
 }
