@@ -37,7 +37,7 @@ void gemm_into(C& c, const A& opa, const B& opb, T alpha, T beta) {
 
 // Multiply-adds below which a product runs on one thread, and the panel size above it.
 constexpr int64_t kGemmSerialFlops = 1 << 18;
-constexpr int64_t kPanel = 64, kKPanel = 4096;
+constexpr int64_t kPanel = 64, kRowPanel = 256, kKPanel = 4096;
 
 // One product. a: [M,K] (or [K,M] if ta), b: [K,N] (or [N,K] if tb), c: [M,N] with row stride ldc.
 template <class T>
@@ -94,9 +94,12 @@ void gemm_one(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64_t
     return;
   }
   if (M >= N || M >= 2 * kPanel) {
-    parallel_for((M + kPanel - 1) / kPanel, 1, [&](int64_t p0, int64_t p1) {
+    // Tall products (the batch's rows): panels of kRowPanel rows, few enough that Eigen's per-call
+    // packing and set-up stay small, many enough to spread over the pool.
+    const int64_t rp = M >= 4 * kRowPanel ? kRowPanel : kPanel;
+    parallel_for((M + rp - 1) / rp, 1, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
-        const int64_t r = p * kPanel, m = std::min(kPanel, M - r);
+        const int64_t r = p * rp, m = std::min(rp, M - r);
         gemm_block<T>(ta ? a + r : a + r * lda, ta, b, tb, c + r * N, m, N, K, alpha, beta, lda, ldb, N, kern);
       }
     });
