@@ -38,6 +38,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/threads.h"
+#include "layers/embedding.h"
 #include "data/dataset.h"
 #include "data/rows.h"
 #include "data/synthetic.h"
@@ -54,7 +55,8 @@ struct Options {
   int64_t B = 256, T = 100, emb = 18, vocab = 3000, categories = 40, users = 10000;
   std::vector<int64_t> dnn = {256, 128};
   bool negsampling = true, json = false, quick = false, fused = true;
-  int threads = 0, compete = 0, steps = 20, warmup = 3, batches = 8;
+  int threads = 0, compete = 0, steps = 20, warmup = -1, batches = 8;  // warmup -1: one pass over the batches
+  std::string embedding_grad = "sparse";
   int fail_at_step = -1;  // testing: throw at this step (the competitors must still be stopped)
   uint64_t seed = 1;
 };
@@ -80,8 +82,10 @@ void usage(FILE* f) {
       "  --dnn A,B,...               DNN hidden units (default 256,128)\n"
       "  --optimizer adam|adagrad|sgd|rmsprop   (default adam)\n"
       "  --threads N                 intra-op threads (default: every core)\n"
+      "  --embedding-grad sparse|dense  embedding gradients (default sparse, as dien train; dense:\n"
+      "                              DeepCTR-Torch's semantics, every row updated every step)\n"
       "  --steps N                   timed steps (default 20; --quick 6)\n"
-      "  --warmup N                  untimed steps first (default 3; --quick 1)\n"
+      "  --warmup N                  untimed steps first (default: --batches, every batch once; --quick 1)\n"
       "  --batches N                 distinct prebuilt batches, cycled (default 8)\n"
       "  --compete N                 run N busy-looping processes while timing (default 0)\n"
       "  --device cpu|cuda           (cuda: when built with CUDA and a GPU is present, else skipped)\n"
@@ -237,6 +241,7 @@ int run(int argc, char** argv) {
     else if (a == "--dnn") o.dnn = parse_list(value());
     else if (a == "--optimizer") o.optimizer = value();
     else if (a == "--threads") o.threads = static_cast<int>(num());
+    else if (a == "--embedding-grad") o.embedding_grad = value();
     else if (a == "--steps") o.steps = static_cast<int>(num()), steps_set = true;
     else if (a == "--warmup") o.warmup = static_cast<int>(num()), warmup_set = true;
     else if (a == "--batches") o.batches = static_cast<int>(num());
@@ -254,8 +259,11 @@ int run(int argc, char** argv) {
     if (!steps_set) o.steps = 6;
     if (!warmup_set) o.warmup = 1;
   }
+  // Default: every prebuilt batch once before timing (its shapes' first allocations untimed).
+  if (!warmup_set && !o.quick) o.warmup = o.batches;
   if (o.B < 1 || o.T < 1 || o.emb < 1 || o.vocab < 2 || o.categories < 1 || o.users < 1 || o.steps < 1 ||
-      o.warmup < 0 || o.batches < 1 || o.compete < 0 || o.threads < 0 || (o.device != "cpu" && o.device != "cuda")) {
+      o.warmup < 0 || o.batches < 1 || o.compete < 0 || o.threads < 0 || (o.device != "cpu" && o.device != "cuda") ||
+      (o.embedding_grad != "sparse" && o.embedding_grad != "dense")) {
     usage(stderr);
     return 2;
   }
@@ -280,6 +288,9 @@ int run(int argc, char** argv) {
   mo.device = dev.str();
   const data::Dataset ds = make_rows(o, mo.use_negsampling, o.B * o.batches);
   std::unique_ptr<CtrModel> model = make_model(mo, ds.features);
+  // As fit() does: embedding tables get row-sparse gradients (lazy optimizer steps) unless
+  // --embedding-grad dense (DeepCTR-Torch's dense semantics).
+  set_embedding_grad(*model, o.embedding_grad == "sparse");
   model->train();
   std::unique_ptr<Optimizer> opt = make_optimizer(o.optimizer, model->named_parameters());
   std::vector<data::Batch> batches;
@@ -342,13 +353,14 @@ int run(int argc, char** argv) {
         "\"forward_ms\":%.4f,\"backward_ms\":%.4f,\"optimizer_ms\":%.4f,\"step_ms_p10\":%.4f,\"step_ms_p90\":%.4f,"
         "\"steps\":%d,\"warmup\":%d,\"negsampling\":%s,\"alpha\":%g,\"augru_form\":%s,\"gate_layout\":%s,"
         "\"fused\":%s,\"dnn\":%s,\"optimizer\":%s,\"categories\":%lld,\"users\":%lld,\"lengths\":\"uniform\","
-        "\"parameters\":%lld,\"loss\":%.6f}\n",
+        "\"parameters\":%lld,\"embedding_grad\":%s,\"loss\":%.6f}\n",
         json_str(o.model).c_str(), json_str(gru).c_str(), (long long)o.B, (long long)o.T, (long long)H,
         (long long)o.emb, (long long)o.vocab, threads, json_str(o.device).c_str(), o.compete, sps, step,
         median(fwd_ms), median(bwd_ms), median(opt_ms), p10, p90, o.steps, o.warmup,
         mo.use_negsampling ? "true" : "false", mo.alpha, json_str(mo.augru_form).c_str(),
         json_str(mo.gate_layout).c_str(), o.fused ? "true" : "false", json_str(dnn).c_str(),
-        json_str(o.optimizer).c_str(), (long long)o.categories, (long long)o.users, (long long)params, last_loss);
+        json_str(o.optimizer).c_str(), (long long)o.categories, (long long)o.users, (long long)params,
+        json_str(o.embedding_grad).c_str(), last_loss);
     std::fflush(stdout);
   }
   FILE* table = o.json ? stderr : stdout;
