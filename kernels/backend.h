@@ -159,6 +159,13 @@ class Backend {
   virtual void rnn_scan_forward(RnnCell cell, GateLayout layout, const Tensor& gi, const Tensor& lengths,
                                 const Tensor* att, const Tensor* h0, const Tensor& w_hh, const Tensor* b_hh,
                                 Tensor& states, Tensor& last, Tensor* ws) = 0;
+  // The same scan from the inputs: gi = x W_ihᵀ + b_ih (x [B,T,D], w_ih [3H,D], b_ih [3H] or null)
+  // is formed by the backend. The default (kernels/backend.cpp) is expand + gemm + rnn_scan_forward;
+  // the CPU backend computes each row block's projections step by step instead, in cache, so the
+  // [B,T,3H] projections never go through memory.
+  virtual void rnn_scan_forward_x(RnnCell cell, GateLayout layout, const Tensor& x, const Tensor& w_ih,
+                                  const Tensor* b_ih, const Tensor& lengths, const Tensor* att, const Tensor* h0,
+                                  const Tensor& w_hh, const Tensor* b_hh, Tensor& states, Tensor& last, Tensor* ws);
   // Reverse scan. g_states [B,T,H] and g_last [B,H] may be null (zero). Writes (overwrites):
   // g_gi [B,T,3H] (0 at t >= lengths[b]); g_h0 [B,H], g_att [B,T] (0 at padded steps),
   // g_w_hh [3H,H], g_b_hh [3H] when non-null. Padded entries of g_states never matter. Only gi's

@@ -3,8 +3,9 @@
 // reference / AGRU, both gate layouts) and aigru_scan (a GRU over att ⊙ x).
 //
 // rnn_scan is one autograd node with two outputs (states, last):
-//   forward : gi = x W_ihᵀ + b_ih for all B·T steps (one GEMM), then the backend's
-//             rnn_scan_forward; in training it also saves the gate workspace ws [B,T,4H],
+//   forward : the backend's rnn_scan_forward_x: gi = x W_ihᵀ + b_ih (one GEMM over all B·T
+//             steps, or on the CPU in f32 per row block and step, in cache) and the scan; in
+//             training it also saves the gate workspace ws [B,T,4H],
 //             in inference (NoGradGuard, or no input requiring grad) it saves nothing.
 //   backward: the backend's rnn_scan_backward (reverse scan: g_gi, g_h0, g_att, g_w_hh, g_b_hh),
 //             then g_x = g_gi W_ih, g_w_ih = g_giᵀ x (GEMMs over all B·T rows) and
@@ -28,22 +29,15 @@ RnnOutput rnn_scan(RnnCell cell, const Tensor& x, const Tensor& lengths, const T
   Backend& be = backend_for(x);
   const Tensor len = detail::lengths_i64(lengths);
 
-  // gi [B,T,3H] = x W_ihᵀ + b_ih, as one [R,D] x [D,3H] GEMM.
-  Tensor gi = Tensor::empty({B, T, 3 * H}, dt, dev);
-  Tensor x2 = x.detach().reshape({R, D});
-  {
-    Tensor gi2 = gi.reshape({R, 3 * H});
-    if (b_ih.defined()) be.expand(b_ih, gi2);
-    be.gemm(x2, false, w_ih, true, gi2, 1.0, b_ih.defined() ? 1.0 : 0.0);
-  }
-
   const TensorList inputs{x, att, h0, w_ih, w_hh, b_ih, b_hh};
   const bool training = should_record(inputs);
   Tensor states = Tensor::empty({B, T, H}, dt, dev), last = Tensor::empty({B, H}, dt, dev);
   Tensor ws = training ? Tensor::empty({B, T, kRnnWorkspaceGates * H}, dt, dev) : Tensor();
   auto opt = [](const Tensor& t) { return t.defined() ? &t : nullptr; };
-  be.rnn_scan_forward(cell, layout, gi, len, opt(att), opt(h0), w_hh, opt(b_hh), states, last,
-                      training ? &ws : nullptr);
+  // gi = x W_ihᵀ + b_ih is formed by the backend (one GEMM up front, or step by step in cache).
+  Tensor x2 = x.detach().reshape({R, D});
+  be.rnn_scan_forward_x(cell, layout, x2.reshape({B, T, D}), w_ih, opt(b_ih), len, opt(att), opt(h0), w_hh, opt(b_hh), states,
+                        last, training ? &ws : nullptr);
 
   TensorList outs{states, last};
   if (!training) return {states, last};

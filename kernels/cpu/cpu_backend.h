@@ -42,6 +42,7 @@ class CpuBackend final : public Backend {
   void bce_logits_backward(const Tensor& x, const Tensor& t, const Tensor& gl, Tensor& gx) override;
   void sequence_mask(const Tensor& lengths, Tensor& mask) override;
   void rnn_scan_forward(RnnCell cell, GateLayout layout, const Tensor& gi, const Tensor& lengths, const Tensor* att, const Tensor* h0, const Tensor& w_hh, const Tensor* b_hh, Tensor& states, Tensor& last, Tensor* ws) override;
+  void rnn_scan_forward_x(RnnCell cell, GateLayout layout, const Tensor& x, const Tensor& w_ih, const Tensor* b_ih, const Tensor& lengths, const Tensor* att, const Tensor* h0, const Tensor& w_hh, const Tensor* b_hh, Tensor& states, Tensor& last, Tensor* ws) override;
   void rnn_scan_backward(RnnCell cell, GateLayout layout, const Tensor& gi, const Tensor& lengths, const Tensor* att, const Tensor* h0, const Tensor& w_hh, const Tensor* b_hh, const Tensor& states, const Tensor& ws, const Tensor* g_states, const Tensor* g_last, Tensor& g_gi, Tensor* g_h0, Tensor* g_att, Tensor* g_w_hh, Tensor* g_b_hh) override;
   void attention_forward(const Tensor& scores, const Tensor& lengths, bool normalize, Tensor& y) override;
   void attention_backward(const Tensor& y, const Tensor& gy, const Tensor& lengths, bool normalize, Tensor& gx) override;

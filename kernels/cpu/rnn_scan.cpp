@@ -361,6 +361,22 @@ void CpuBackend::rnn_scan_forward(RnnCell cell, GateLayout layout, const Tensor&
   });
 }
 
+// x [B,T,D], w_ih [3H,D], b_ih [3H] or null; the rest as rnn_scan_forward. float32: the blocks
+// form their projections step by step (rnn_scan_f32.cpp); float64: the default composition.
+void CpuBackend::rnn_scan_forward_x(RnnCell cell, GateLayout layout, const Tensor& x, const Tensor& w_ih,
+                                    const Tensor* b_ih, const Tensor& lengths, const Tensor* att, const Tensor* h0,
+                                    const Tensor& w_hh, const Tensor* b_hh, Tensor& states, Tensor& last, Tensor* ws) {
+  if (x.dtype() != DType::F32) {
+    Backend::rnn_scan_forward_x(cell, layout, x, w_ih, b_ih, lengths, att, h0, w_hh, b_hh, states, last, ws);
+    return;
+  }
+  const int64_t B = states.size(0), Tn = states.size(1), H = states.size(2), D = x.size(2);
+  const Schedule s = make_schedule(lengths);
+  scan_forward_f32(cell, layout, s, nullptr, nullable_data<float>(att), nullable_data<float>(h0), w_hh.data<float>(),
+                   nullable_data<float>(b_hh), states.data<float>(), last.data<float>(), nullable_data<float>(ws), B,
+                   Tn, H, x.data<float>(), D, w_ih.data<float>(), nullable_data<float>(b_ih));
+}
+
 // Shapes as in the forward; g_states [B,T,H] and g_last [B,H] may be null. Overwrites g_gi
 // [B,T,3H] and, when non-null, g_h0 [B,H], g_att [B,T], g_w_hh [3H,H], g_b_hh [3H].
 void CpuBackend::rnn_scan_backward(RnnCell cell, GateLayout layout, const Tensor& gi, const Tensor& lengths,

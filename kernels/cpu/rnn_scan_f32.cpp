@@ -93,7 +93,8 @@ void pack_forward(const float* w_hh, const float* b_hh, int64_t H, int64_t Hp, s
 
 void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const float* gi, const float* att,
                       const float* h0, const float* w_hh, const float* b_hh, float* states, float* last, float* ws,
-                      int64_t B, int64_t Tn, int64_t H) {
+                      int64_t B, int64_t Tn, int64_t H, const float* x, int64_t D, const float* w_ih,
+                      const float* b_ih) {
   const isa::Kernels& K = isa::select_kernels();
   const isa::Cell c = isa_cell(cell);
   const bool lbr = layout == GateLayout::LinearBeforeReset;
@@ -101,6 +102,17 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
   std::vector<float> wt, bias;
   pack_forward(w_hh, b_hh, H, Hp, wt, bias);
   const float* bp = b_hh ? bias.data() : nullptr;
+  // From x: W_ihᵀ packed [D, 3Hp] and b_ih [3Hp], the same layout as the recurrent ones.
+  std::vector<float> wit, bias_ih;
+  if (x) {
+    wit.assign(D * 3 * Hp, 0.f);
+    for (int64_t g = 0; g < 3; ++g)
+      for (int64_t j = 0; j < H; ++j)
+        for (int64_t k = 0; k < D; ++k) wit[k * 3 * Hp + g * Hp + j] = w_ih[(g * H + j) * D + k];
+    bias_ih.assign(3 * Hp, 0.f);
+    if (b_ih)
+      for (int64_t g = 0; g < 3; ++g) std::memcpy(&bias_ih[g * Hp], b_ih + g * H, H * sizeof(float));
+  }
   const std::vector<Block> blocks = make_blocks(s);
 
   parallel_run(static_cast<int64_t>(blocks.size()), 1, num_threads(), [&](int64_t k0, int64_t k1) {
@@ -116,9 +128,20 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
       if (h0)
         for (int64_t m = 0; m < R; ++m) std::memcpy(&h[m * Hp], h0 + blk.rows[m] * H, H * sizeof(float));
       isa::ScanStep st{blk.rows.data(), 0, Tn, H, Hp, gi, att, states, ws};
+      float* xg = x ? scratch(3, R * D) : nullptr;
+      float* gib = x ? scratch(4, R * H3p) : nullptr;
       for (int64_t t = 0; t < static_cast<int64_t>(blk.active.size()); ++t) {
         const int64_t na = blk.active[t];
         st.t = t;
+        if (x) {  // this step's projections of the block's running rows, in cache
+          for (int64_t m = 0; m < na; ++m) {
+            const float* row = x + (blk.rows[m] * Tn + t) * D;
+            std::memcpy(xg + m * D, row, D * sizeof(float));
+            if (t + 1 < Tn) __builtin_prefetch(row + D, 0, 3);  // the next step's row (D floats on)
+          }
+          K.gemm(na, H3p, D, xg, D, wit.data(), H3p, gib, H3p, bias_ih.data(), false);
+          st.gi_blk = gib;
+        }
         if (lbr) {
           K.gemm(na, H3p, H, h, Hp, wt.data(), H3p, gh, H3p, bp, false);
           K.scan_lbr(c, st, na, gh, h);

@@ -22,9 +22,12 @@ Schedule make_schedule(const Tensor& lengths);
 
 // The float32 scans on the vector kernels (kernels/cpu/isa/kernels.h), rows in blocks that
 // threads own for the whole recurrence. Arguments as CpuBackend::rnn_scan_forward/backward's.
+// With x non-null (x [B,T,D], w_ih [3H,D], b_ih [3H] or null) gi is unused: each block forms its
+// rows' projections x W_ihᵀ + b_ih step by step (rnn_scan_forward_x).
 void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const float* gi, const float* att,
                       const float* h0, const float* w_hh, const float* b_hh, float* states, float* last, float* ws,
-                      int64_t B, int64_t Tn, int64_t H);
+                      int64_t B, int64_t Tn, int64_t H, const float* x = nullptr, int64_t D = 0,
+                      const float* w_ih = nullptr, const float* b_ih = nullptr);
 void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const float* att, const float* h0,
                        const float* w_hh, const float* states, const float* ws, const float* g_states,
                        const float* g_last, float* g_gi, float* g_h0, float* g_att, float* g_w_hh, float* g_b_hh,

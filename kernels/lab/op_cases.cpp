@@ -466,6 +466,18 @@ Instance rnn_case(RnnCell cell, GateLayout layout, Size size, DType dt, Generato
                      forward(st2, last2, -1));
   inf.variant = "inference (no workspace)";
   inf.flops = T * step_flops;
+  // From the inputs: gi = x W_ihᵀ + b_ih formed by the backend (the CPU: per block and step).
+  const int64_t D = d.E;
+  int x = I.in("x", values({B, T, D}, g, dt)), wih = I.in("w_ih", values({3 * H, D}, g, dt, -0.7, 0.7));
+  int bih = I.in("b_ih", values({3 * H}, g, dt, -0.5, 0.5));
+  int st3 = I.out("states(from x)", {B, T, H}, dt), last3 = I.out("last(from x)", {B, H}, dt);
+  int ws3 = I.scratch("ws(from x)", {B, T, kRnnWorkspaceGates * H}, dt);
+  I.call(DIEN_LAB_KERNEL(rnn_scan_forward_x), present({x, wih, bih, len, att, h0, w, b}), {st3, last3, ws3},
+         [=](Backend& be, TL& t) {
+           be.rnn_scan_forward_x(cell, layout, t[x], t[wih], &t[bih], t[len], copt(t, att), &t[h0], t[w], &t[b],
+                                 t[st3], t[last3], &t[ws3]);
+         })
+      .flops = T * (step_flops + 2.0 * B * 3 * H * D);
   I.grad = Grad{0, {1}, present({gi, att, h0, w, b}), {st, last}, {gst, glast}, present({ggi, gatt, gh0, gw, gb})};
   // As tests/cuda/test_parity_sequence.cpp: weight gradients sum over all B*T steps.
   I.tol32 = {1e-5, 1e-5};

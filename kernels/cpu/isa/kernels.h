@@ -40,6 +40,8 @@ struct ActParams {
 // when training (ws non-null), its gates r | g | n | hn to ws + (rows[m] Tn + t) 4H; att [B, Tn]
 // holds the scores (AUGRU, AGRU) or is null. The block's running states h [M, Hp] and hidden
 // projections gh [M, 3Hp] (gate blocks at 0, Hp, 2Hp) are padded buffers (Hp a multiple of width).
+// gi_blk (when non-null) replaces gi: the block's own projections of step t, row m at
+// gi_blk + m 3Hp, gate blocks at 0, Hp, 2Hp (rnn_scan_forward_x computes them in cache).
 struct ScanStep {
   const int64_t* rows;
   int64_t t, Tn, H, Hp;
@@ -47,6 +49,7 @@ struct ScanStep {
   const float* att;
   float* states;
   float* ws;
+  const float* gi_blk = nullptr;
 };
 // The backward step t: dh = carry (rows that ran at t+1: m < m_after) or g_last, plus g_states;
 // h_{t-1} from states (t > 0), h0 or 0. Writes g_gi, g_att (when non-null).
