@@ -207,18 +207,26 @@ void CpuBackend::sum_to(const Tensor& x, Tensor& out, double beta) {
       return;
     }
     if (is_suffix_of(out.shape(), x.shape())) {
-      // Leading dims reduced: column sums over n / no rows, accumulated in double for f32 too.
+      // Leading dims reduced: column sums over n / no rows.
       // Rows in fixed panels (by shape, not by threads) summed on the pool, then the panels'
       // sums added in order: the same bits whatever the thread count.
       const int64_t rows = no > 0 ? n / no : 0;
       const int64_t panel = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(no, 1));
       const int64_t panels = (rows + panel - 1) / panel;
       std::vector<double> acc(static_cast<size_t>(std::max<int64_t>(panels, 1) * no), 0.0);
+      // Within a panel (at most kParallelGrain elements) the sums run in T, vectorised; panels
+      // add up in double.
       parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
+        std::vector<T> part(static_cast<size_t>(no));
         for (int64_t p = p0; p < p1; ++p) {
+          std::fill(part.begin(), part.end(), T(0));
+          T* pp = part.data();
+          for (int64_t r = p * panel; r < std::min(rows, (p + 1) * panel); ++r) {
+            const T* row = xp + r * no;
+            for (int64_t j = 0; j < no; ++j) pp[j] += row[j];
+          }
           double* a = &acc[static_cast<size_t>(p * no)];
-          for (int64_t r = p * panel; r < std::min(rows, (p + 1) * panel); ++r)
-            for (int64_t j = 0; j < no; ++j) a[j] += xp[r * no + j];
+          for (int64_t j = 0; j < no; ++j) a[j] = static_cast<double>(pp[j]);
         }
       });
       for (int64_t p = 1; p < panels; ++p)
