@@ -17,4 +17,23 @@ void Backend::rnn_scan_forward_x(RnnCell cell, GateLayout layout, const Tensor& 
   rnn_scan_forward(cell, layout, gi, lengths, att, h0, w_hh, b_hh, states, last, ws);
 }
 
+void Backend::rnn_scan_backward_x(RnnCell cell, GateLayout layout, const Tensor* x, const Tensor* w_ih,
+                                  const Tensor& lengths, const Tensor* att, const Tensor* h0, const Tensor& w_hh,
+                                  const Tensor* b_hh, const Tensor& states, const Tensor& ws, const Tensor* g_states,
+                                  const Tensor* g_last, Tensor* g_x, Tensor* g_h0, Tensor* g_att, Tensor* g_w_ih,
+                                  Tensor* g_b_ih, Tensor* g_w_hh, Tensor* g_b_hh) {
+  const int64_t B = states.size(0), T = states.size(1), H = states.size(2), R = B * T;
+  Tensor g_gi = Tensor::empty({B, T, 3 * H}, states.dtype(), states.device());
+  // (g_gi stands in for gi: the kernel reads only its shape)
+  rnn_scan_backward(cell, layout, g_gi, lengths, att, h0, w_hh, b_hh, states, ws, g_states, g_last, g_gi, g_h0, g_att,
+                    g_w_hh, g_b_hh);
+  const Tensor G = g_gi.reshape({R, 3 * H});
+  if (g_x) {
+    Tensor g_x2 = g_x->reshape({R, w_ih->size(1)});
+    gemm(G, false, *w_ih, false, g_x2, 1.0, 0.0);  // [R,3H] x [3H,D]
+  }
+  if (g_w_ih) gemm(G, true, x->reshape({R, x->size(2)}), false, *g_w_ih, 1.0, 0.0);  // [3H,R] x [R,D]
+  if (g_b_ih) sum_to(G, *g_b_ih, 0.0);
+}
+
 }  // namespace dien

@@ -176,6 +176,17 @@ class Backend {
                                  const Tensor* g_last, Tensor& g_gi, Tensor* g_h0, Tensor* g_att,
                                  Tensor* g_w_hh, Tensor* g_b_hh) = 0;
 
+  // The same reverse scan ending at the inputs: with g_gi = dL/dgi (gi = x W_ihᵀ + b_ih, as
+  // rnn_scan_forward_x), writes g_x = g_gi W_ih [B,T,D] (needs w_ih), g_w_ih = g_giᵀ x [3H,D]
+  // (needs x), g_b_ih = Σ g_gi [3H] and the rest as rnn_scan_backward, each when non-null. The
+  // default (kernels/backend.cpp) is rnn_scan_backward + two GEMMs + sum_to; the CPU backend's
+  // f32 blocks keep g_gi in cache and never write it.
+  virtual void rnn_scan_backward_x(RnnCell cell, GateLayout layout, const Tensor* x, const Tensor* w_ih,
+                                   const Tensor& lengths, const Tensor* att, const Tensor* h0, const Tensor& w_hh,
+                                   const Tensor* b_hh, const Tensor& states, const Tensor& ws,
+                                   const Tensor* g_states, const Tensor* g_last, Tensor* g_x, Tensor* g_h0,
+                                   Tensor* g_att, Tensor* g_w_ih, Tensor* g_b_ih, Tensor* g_w_hh, Tensor* g_b_hh);
+
   // ---- attention weights (kernels/cpu/attention.cpp) -------------------------------
   // scores [B,T], lengths i64 [B]. normalize: y = softmax over the valid steps t < lengths[b]
   // (0 elsewhere; a length-0 row is all 0). !normalize: y = scores at valid steps, 0 elsewhere.

@@ -52,36 +52,24 @@ RnnOutput rnn_scan(RnnCell cell, const Tensor& x, const Tensor& lengths, const T
   // and everything behind gi (the recurrence) is the kernel's reverse scan.
   record_multi("rnn_scan", outs, inputs,
                [cell, layout, len, att = keep(att), h0 = keep(h0), whh = w_hh.detach(), bhh = keep(b_hh),
-                st = states.detach(), ws, xs, wih, B, T, D, H, R](const TensorList& g, const Needs& n) {
+                st = states.detach(), ws, xs, wih, B, T, D, H](const TensorList& g, const Needs& n) {
                  Backend& be = backend_for(g[0]);
                  const DType dt = g[0].dtype();
                  const Device dev = g[0].device();
-                 Tensor g_gi = Tensor::empty({B, T, 3 * H}, dt, dev);
                  Tensor g_att = n[1] ? Tensor::empty({B, T}, dt, dev) : Tensor();
                  Tensor g_h0 = n[2] ? Tensor::empty({B, H}, dt, dev) : Tensor();
                  Tensor g_whh = n[4] ? Tensor::empty({3 * H, H}, dt, dev) : Tensor();
                  Tensor g_bhh = n[6] ? Tensor::empty({3 * H}, dt, dev) : Tensor();
+                 Tensor g_x = n[0] ? Tensor::empty({B, T, D}, dt, dev) : Tensor();
+                 Tensor g_wih = n[3] ? Tensor::empty({3 * H, D}, dt, dev) : Tensor();
+                 Tensor g_bih = n[5] ? Tensor::empty({3 * H}, dt, dev) : Tensor();
                  auto opt = [](const Tensor& t) { return t.defined() ? &t : nullptr; };
                  auto out = [](Tensor& t) { return t.defined() ? &t : nullptr; };
-                 // The kernels read only gi's shape (the gates are in ws): g_gi stands in for it, so
-                 // the [B,T,3H] projections are not kept alive until backward.
-                 be.rnn_scan_backward(cell, layout, g_gi, len, opt(att), opt(h0), whh, opt(bhh), st, ws, &g[0], &g[1],
-                                      g_gi, out(g_h0), out(g_att), out(g_whh), out(g_bhh));
-                 Tensor G = g_gi.reshape({R, 3 * H});
-                 Tensor g_x, g_wih, g_bih;
-                 if (n[0]) {
-                   g_x = Tensor::empty({B, T, D}, dt, dev);
-                   Tensor g_x2 = g_x.reshape({R, D});
-                   be.gemm(G, false, wih, false, g_x2, 1.0, 0.0);  // [R,3H] x [3H,D]
-                 }
-                 if (n[3]) {
-                   g_wih = Tensor::empty({3 * H, D}, dt, dev);
-                   be.gemm(G, true, xs, false, g_wih, 1.0, 0.0);  // [3H,R] x [R,D]
-                 }
-                 if (n[5]) {
-                   g_bih = Tensor::empty({3 * H}, dt, dev);
-                   be.sum_to(G, g_bih, 0.0);
-                 }
+                 const Tensor x3 = xs.defined() ? xs.reshape({B, T, D}) : Tensor();
+                 // The reverse scan, then g_x = G W_ih, g_w_ih = Gᵀ x, g_b_ih = 1ᵀ G (G = g_gi).
+                 be.rnn_scan_backward_x(cell, layout, opt(x3), opt(wih), len, opt(att), opt(h0), whh, opt(bhh), st, ws,
+                                        &g[0], &g[1], out(g_x), out(g_h0), out(g_att), out(g_wih), out(g_bih),
+                                        out(g_whh), out(g_bhh));
                  return TensorList{g_x, g_att, g_h0, g_wih, g_whh, g_bih, g_bhh};
                });
   return {outs[0], outs[1]};

@@ -401,4 +401,32 @@ void CpuBackend::rnn_scan_backward(RnnCell cell, GateLayout layout, const Tensor
   });
 }
 
+// x [B,T,D] (for g_w_ih), w_ih [3H,D] (for g_x); the rest as rnn_scan_backward. float32: g_gi
+// stays in the blocks (rnn_scan_f32.cpp); float64: the default composition.
+void CpuBackend::rnn_scan_backward_x(RnnCell cell, GateLayout layout, const Tensor* x, const Tensor* w_ih,
+                                     const Tensor& lengths, const Tensor* att, const Tensor* h0, const Tensor& w_hh,
+                                     const Tensor* b_hh, const Tensor& states, const Tensor& ws,
+                                     const Tensor* g_states, const Tensor* g_last, Tensor* g_x, Tensor* g_h0,
+                                     Tensor* g_att, Tensor* g_w_ih, Tensor* g_b_ih, Tensor* g_w_hh, Tensor* g_b_hh) {
+  if (states.dtype() != DType::F32) {
+    Backend::rnn_scan_backward_x(cell, layout, x, w_ih, lengths, att, h0, w_hh, b_hh, states, ws, g_states, g_last,
+                                 g_x, g_h0, g_att, g_w_ih, g_b_ih, g_w_hh, g_b_hh);
+    return;
+  }
+  const int64_t B = states.size(0), Tn = states.size(1), H = states.size(2);
+  const Schedule s = make_schedule(lengths);
+  ScanInputGrads in;
+  in.x = x ? x->data<float>() : nullptr;
+  in.w_ih = w_ih ? w_ih->data<float>() : nullptr;
+  in.D = x ? x->size(2) : (w_ih ? w_ih->size(1) : 0);
+  in.g_x = g_x ? g_x->data<float>() : nullptr;
+  in.g_w_ih = g_w_ih ? g_w_ih->data<float>() : nullptr;
+  in.g_b_ih = g_b_ih ? g_b_ih->data<float>() : nullptr;
+  scan_backward_f32(cell, layout, s, nullable_data<float>(att), nullable_data<float>(h0), w_hh.data<float>(),
+                    states.data<float>(), ws.data<float>(), nullable_data<float>(g_states),
+                    nullable_data<float>(g_last), nullptr, g_h0 ? g_h0->data<float>() : nullptr,
+                    g_att ? g_att->data<float>() : nullptr, g_w_hh ? g_w_hh->data<float>() : nullptr,
+                    g_b_hh ? g_b_hh->data<float>() : nullptr, B, Tn, H, in);
+}
+
 }  // namespace dien::cpu

@@ -166,7 +166,7 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
 void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const float* att, const float* h0,
                        const float* w_hh, const float* states, const float* ws, const float* g_states,
                        const float* g_last, float* g_gi, float* g_h0, float* g_att, float* g_w_hh, float* g_b_hh,
-                       int64_t B, int64_t Tn, int64_t H) {
+                       int64_t B, int64_t Tn, int64_t H, const ScanInputGrads& in) {
   const isa::Kernels& K = isa::select_kernels();
   const isa::Cell c = isa_cell(cell);
   const bool lbr = layout == GateLayout::LinearBeforeReset;
@@ -178,6 +178,14 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
   const int64_t nb = static_cast<int64_t>(blocks.size());
   // Each block's share of g_w_hh [3H, Hp] and g_b_hh [3H].
   std::vector<float> gw_part(g_w_hh ? nb * H3 * Hp : 0), gb_part(g_b_hh ? nb * H3 : 0);
+  // g_gi kept in the blocks (rnn_scan_backward_x): W_ih packed [3H, Dp] for g_x = g_gi W_ih, and
+  // each block's share of g_w_ih [3H, Dp] and g_b_ih [3H].
+  const bool local_gi = g_gi == nullptr;
+  const int64_t D = in.D, Dp = padded(std::max<int64_t>(D, 1), K.width);
+  std::vector<float> wihp(local_gi && in.g_x ? H3 * Dp : 0, 0.f);
+  if (!wihp.empty())
+    for (int64_t i = 0; i < H3; ++i) std::memcpy(&wihp[i * Dp], in.w_ih + i * D, D * sizeof(float));
+  std::vector<float> gwi_part(local_gi && in.g_w_ih ? nb * H3 * Dp : 0), gbi_part(local_gi && in.g_b_ih ? nb * H3 : 0);
 
   parallel_run(nb, 1, num_threads(), [&](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; ++k) {
@@ -192,6 +200,9 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
       float* carry = scratch(3, R * Hp);
       float* next = scratch(4, R * Hp);
       float* drh = scratch(5, lbr ? 0 : R * Hp);
+      float* GI = local_gi ? scratch(6, N * H3) : nullptr;                  // g_gi, compact like G
+      float* XR = local_gi && in.g_w_ih ? scratch(7, N * Dp) : nullptr;     // x rows, compact
+      float* gxb = local_gi && in.g_x ? scratch(8, R * Dp) : nullptr;       // g_x rows of a step
       std::fill(carry, carry + R * Hp, 0.f);
       std::fill(next, next + R * Hp, 0.f);
       if (!lbr) std::fill(drh, drh + R * Hp, 0.f);
@@ -201,6 +212,8 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
         float* Gt = &G[blk.offset[t] * H3];
         float* Pt = &P[blk.offset[t] * Hp];
         sb.t = t;
+        float* GIt = local_gi ? GI + blk.offset[t] * H3 : nullptr;
+        sb.g_gi_blk = GIt;
         K.scan_back_cell(c, lbr, sb, na, na_after, carry, next, Gt, Pt);
         if (lbr) {
           K.gemm(na, Hp, H3, Gt, H3, wp.data(), Hp, next, Hp, nullptr, true);
@@ -209,6 +222,17 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
           K.scan_back_rbl(sb, na, drh, Pt, Gt, &RH[blk.offset[t] * Hp], next);
           K.gemm(na, Hp, 2 * H, Gt, H3, wp.data(), Hp, next, Hp, nullptr, true);
         }
+        if (gxb) {  // g_x rows of this step = g_gi W_ih
+          K.gemm(na, Dp, H3, GIt, H3, wihp.data(), Dp, gxb, Dp, nullptr, false);
+          for (int64_t m = 0; m < na; ++m)
+            std::memcpy(in.g_x + (blk.rows[m] * Tn + t) * D, gxb + m * Dp, D * sizeof(float));
+        }
+        if (XR)  // x rows of this step, the right operand of g_w_ih (padding lanes 0)
+          for (int64_t m = 0; m < na; ++m) {
+            float* dst = XR + (blk.offset[t] + m) * Dp;
+            std::memcpy(dst, in.x + (blk.rows[m] * Tn + t) * D, D * sizeof(float));
+            std::fill(dst + D, dst + Dp, 0.f);
+          }
         std::swap(carry, next);
       }
       for (int64_t m = 0; m < R; ++m) {
@@ -221,7 +245,10 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
           else std::memset(out, 0, H * sizeof(float));
         }
         // Padded steps get zero gradients.
-        if (s.len[b] < Tn) std::memset(g_gi + (b * Tn + s.len[b]) * H3, 0, (Tn - s.len[b]) * H3 * sizeof(float));
+        if (s.len[b] < Tn) {
+          if (g_gi) std::memset(g_gi + (b * Tn + s.len[b]) * H3, 0, (Tn - s.len[b]) * H3 * sizeof(float));
+          if (gxb) std::memset(in.g_x + (b * Tn + s.len[b]) * D, 0, (Tn - s.len[b]) * D * sizeof(float));
+        }
         if (g_att)
           for (int64_t t = s.len[b]; t < Tn; ++t) g_att[b * Tn + t] = 0.f;
       }
@@ -240,8 +267,28 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
         for (int64_t r = 0; r < N; ++r)
           for (int64_t j = 0; j < H3; ++j) gb[j] += G[r * H3 + j];
       }
+      if (XR) K.gemm_tn(H3, Dp, N, GI, H3, XR, Dp, &gwi_part[k * H3 * Dp], Dp, false);
+      if (local_gi && in.g_b_ih) {
+        float* gb = &gbi_part[k * H3];
+        std::fill(gb, gb + H3, 0.f);
+        for (int64_t r = 0; r < N; ++r)
+          for (int64_t j = 0; j < H3; ++j) gb[j] += GI[r * H3 + j];
+      }
     }
   });
+  if (local_gi && in.g_w_ih)
+    for (int64_t i = 0; i < H3; ++i)
+      for (int64_t j = 0; j < D; ++j) {
+        float acc = 0.f;
+        for (int64_t k = 0; k < nb; ++k) acc += gwi_part[(k * H3 + i) * Dp + j];
+        in.g_w_ih[i * D + j] = acc;
+      }
+  if (local_gi && in.g_b_ih)
+    for (int64_t j = 0; j < H3; ++j) {
+      float acc = 0.f;
+      for (int64_t k = 0; k < nb; ++k) acc += gbi_part[k * H3 + j];
+      in.g_b_ih[j] = acc;
+    }
   // The blocks' shares, added in block order.
   if (g_w_hh)
     for (int64_t i = 0; i < H3; ++i)

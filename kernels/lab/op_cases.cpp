@@ -478,6 +478,18 @@ Instance rnn_case(RnnCell cell, GateLayout layout, Size size, DType dt, Generato
                                  t[st3], t[last3], &t[ws3]);
          })
       .flops = T * (step_flops + 2.0 * B * 3 * H * D);
+  // ... and its reverse scan down to the inputs: g_x, g_w_ih, g_b_ih besides the recurrent ones.
+  int gx3 = I.out("g_x(from x)", {B, T, D}, dt), gwih3 = I.out("g_w_ih(from x)", {3 * H, D}, dt);
+  int gbih3 = I.out("g_b_ih(from x)", {3 * H}, dt), gh03 = I.out("g_h0(from x)", {B, H}, dt);
+  int gatt3 = att < 0 ? -1 : I.out("g_att(from x)", {B, T}, dt);
+  int gw3 = I.out("g_w_hh(from x)", {3 * H, H}, dt), gb3 = I.out("g_b_hh(from x)", {3 * H}, dt);
+  I.call(DIEN_LAB_KERNEL(rnn_scan_backward_x), present({x, wih, len, att, h0, w, b, st3, ws3, gst, glast}),
+         present({gx3, gh03, gatt3, gwih3, gbih3, gw3, gb3}), [=](Backend& be, TL& t) {
+           be.rnn_scan_backward_x(cell, layout, &t[x], &t[wih], t[len], copt(t, att), &t[h0], t[w], &t[b], t[st3],
+                                  t[ws3], &t[gst], &t[glast], &t[gx3], &t[gh03], opt(t, gatt3), &t[gwih3], &t[gbih3],
+                                  &t[gw3], &t[gb3]);
+         })
+      .flops = 3 * T * (step_flops + 2.0 * B * 3 * H * D);
   I.grad = Grad{0, {1}, present({gi, att, h0, w, b}), {st, last}, {gst, glast}, present({ggi, gatt, gh0, gw, gb})};
   // As tests/cuda/test_parity_sequence.cpp: weight gradients sum over all B*T steps.
   I.tol32 = {1e-5, 1e-5};

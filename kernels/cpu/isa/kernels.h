@@ -52,7 +52,8 @@ struct ScanStep {
   const float* gi_blk = nullptr;
 };
 // The backward step t: dh = carry (rows that ran at t+1: m < m_after) or g_last, plus g_states;
-// h_{t-1} from states (t > 0), h0 or 0. Writes g_gi, g_att (when non-null).
+// h_{t-1} from states (t > 0), h0 or 0. Writes g_gi (or, when g_gi_blk is non-null, row m's at
+// g_gi_blk + m 3H instead), g_att (when non-null).
 struct ScanBack {
   const int64_t* rows;
   int64_t t, Tn, H, Hp;
@@ -64,6 +65,7 @@ struct ScanBack {
   const float* g_last;
   float* g_gi;
   float* g_att;
+  float* g_gi_blk = nullptr;
 };
 
 struct Kernels {
