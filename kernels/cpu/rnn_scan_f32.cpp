@@ -137,7 +137,8 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
           for (int64_t m = 0; m < na; ++m) {
             const float* row = x + (blk.rows[m] * Tn + t) * D;
             std::memcpy(xg + m * D, row, D * sizeof(float));
-            if (t + 1 < Tn) __builtin_prefetch(row + D, 0, 3);  // the next step's row (D floats on)
+            if (t + 1 < Tn)  // the next step's row, D floats on: every cache line of it
+              for (int64_t k = 0; k < D; k += 16) __builtin_prefetch(row + D + k, 0, 3);
           }
           K.gemm(na, H3p, D, xg, D, wit.data(), H3p, gib, H3p, bias_ih.data(), false);
           st.gi_blk = gib;
@@ -230,8 +231,11 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
         if (XR)  // x rows of this step, the right operand of g_w_ih (padding lanes 0)
           for (int64_t m = 0; m < na; ++m) {
             float* dst = XR + (blk.offset[t] + m) * Dp;
-            std::memcpy(dst, in.x + (blk.rows[m] * Tn + t) * D, D * sizeof(float));
+            const float* src = in.x + (blk.rows[m] * Tn + t) * D;
+            std::memcpy(dst, src, D * sizeof(float));
             std::fill(dst + D, dst + Dp, 0.f);
+            if (t > 0)  // the previous step's row, used next
+              for (int64_t k = 0; k < D; k += 16) __builtin_prefetch(src - D + k, 0, 3);
           }
         std::swap(carry, next);
       }
