@@ -11,8 +11,9 @@
 // count, and every output element is computed by the same operations in the same order whatever
 // thread runs its block: results do not change with threads.
 //
-// Per block and step: one product of the running rows' states by W_hhᵀ (packed [H, 3Hp], gate
-// blocks padded to Hp, a multiple of the vector width), then the gate kernel. Backward: the gate
+// Per block and step: one product of the running rows' states by W_hhᵀ (packed [H, 3H] rounded
+// up to the vector width, or [H, 3Hp] with each gate block padded: see gs below), then the gate
+// kernel. Backward: the gate
 // kernel, then dh_{t-1} += G W_hh (W_hh packed [3H, Hp]); each block keeps its rows' G and h_{t-1}
 // and ends with its share of g_w_hh = Σ Gᵀ h_{t-1} and g_b_hh = Σ G, added over blocks in order.
 // Training (ws non-null) and inference run the same kernels in the same order: bit for bit
@@ -77,16 +78,17 @@ float* scratch(size_t slot, int64_t n) {
   return b.data();
 }
 
-// W_hhᵀ packed [H, 3Hp] (gate g's column j at g Hp + j) and b_hh [3Hp]; zeros in the padding.
-void pack_forward(const float* w_hh, const float* b_hh, int64_t H, int64_t Hp, std::vector<float>& wt,
-                  std::vector<float>& bias) {
-  wt.assign(H * 3 * Hp, 0.f);
+// A [3H, K] weight transposed and packed [K, ld3] (gate g's unit j at column g gs + j) and its
+// bias [ld3]; zeros in the padding. K = H (W_hh) or D (W_ih).
+void pack_gates(const float* w, const float* b, int64_t H, int64_t K, int64_t gs, int64_t ld3, std::vector<float>& wt,
+                std::vector<float>& bias) {
+  wt.assign(K * ld3, 0.f);
   for (int64_t g = 0; g < 3; ++g)
     for (int64_t j = 0; j < H; ++j)
-      for (int64_t k = 0; k < H; ++k) wt[k * 3 * Hp + g * Hp + j] = w_hh[(g * H + j) * H + k];
-  bias.assign(b_hh ? 3 * Hp : 0, 0.f);
-  if (b_hh)
-    for (int64_t g = 0; g < 3; ++g) std::memcpy(&bias[g * Hp], b_hh + g * H, H * sizeof(float));
+      for (int64_t k = 0; k < K; ++k) wt[k * ld3 + g * gs + j] = w[(g * H + j) * K + k];
+  bias.assign(ld3, 0.f);
+  if (b)
+    for (int64_t g = 0; g < 3; ++g) std::memcpy(&bias[g * gs], b + g * H, H * sizeof(float));
 }
 
 }  // namespace
@@ -98,21 +100,19 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
   const isa::Kernels& K = isa::select_kernels();
   const isa::Cell c = isa_cell(cell);
   const bool lbr = layout == GateLayout::LinearBeforeReset;
-  const int64_t Hp = padded(H, K.width), H3p = 3 * Hp;
+  // LinearBeforeReset packs the three gate blocks of gh (and of the projections) one after the
+  // other (gs = H, rows of 3H rounded up to the width: a quarter fewer columns than padding each
+  // gate when H = 36 and the width is 16); ResetBeforeLinear's second product writes the n block
+  // alone, so its blocks are padded one by one (gs = Hp).
+  const int64_t Hp = padded(H, K.width);
+  const int64_t gs = lbr ? H : Hp, H3p = lbr ? padded(3 * H, K.width) : 3 * Hp;
+  const int64_t slack = K.width;  // a packed row's last gate is read a whole vector at a time
   std::vector<float> wt, bias;
-  pack_forward(w_hh, b_hh, H, Hp, wt, bias);
+  pack_gates(w_hh, b_hh, H, H, gs, H3p, wt, bias);
   const float* bp = b_hh ? bias.data() : nullptr;
-  // From x: W_ihᵀ packed [D, 3Hp] and b_ih [3Hp], the same layout as the recurrent ones.
+  // From x: W_ihᵀ packed [D, H3p] and b_ih [H3p], the same layout as the recurrent ones.
   std::vector<float> wit, bias_ih;
-  if (x) {
-    wit.assign(D * 3 * Hp, 0.f);
-    for (int64_t g = 0; g < 3; ++g)
-      for (int64_t j = 0; j < H; ++j)
-        for (int64_t k = 0; k < D; ++k) wit[k * 3 * Hp + g * Hp + j] = w_ih[(g * H + j) * D + k];
-    bias_ih.assign(3 * Hp, 0.f);
-    if (b_ih)
-      for (int64_t g = 0; g < 3; ++g) std::memcpy(&bias_ih[g * Hp], b_ih + g * H, H * sizeof(float));
-  }
+  if (x) pack_gates(w_ih, b_ih, H, D, gs, H3p, wit, bias_ih);
   const std::vector<Block> blocks = make_blocks(s);
 
   parallel_run(static_cast<int64_t>(blocks.size()), 1, num_threads(), [&](int64_t k0, int64_t k1) {
@@ -120,16 +120,17 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
       const Block& blk = blocks[static_cast<size_t>(k)];
       const int64_t R = static_cast<int64_t>(blk.rows.size());
       float* h = scratch(0, R * Hp);
-      float* gh = scratch(1, R * H3p);
+      float* gh = scratch(1, R * H3p + slack);
       float* rh = scratch(2, lbr ? 0 : R * Hp);
       std::fill(h, h + R * Hp, 0.f);
-      std::fill(gh, gh + R * H3p, 0.f);
+      std::fill(gh, gh + R * H3p + slack, 0.f);
       if (!lbr) std::fill(rh, rh + R * Hp, 0.f);
       if (h0)
         for (int64_t m = 0; m < R; ++m) std::memcpy(&h[m * Hp], h0 + blk.rows[m] * H, H * sizeof(float));
-      isa::ScanStep st{blk.rows.data(), 0, Tn, H, Hp, gi, att, states, ws};
+      isa::ScanStep st{blk.rows.data(), 0, Tn, H, Hp, gs, H3p, gi, att, states, ws};
       float* xg = x ? scratch(3, R * D) : nullptr;
-      float* gib = x ? scratch(4, R * H3p) : nullptr;
+      float* gib = x ? scratch(4, R * H3p + slack) : nullptr;
+      if (gib) std::fill(gib + R * H3p, gib + R * H3p + slack, 0.f);
       for (int64_t t = 0; t < static_cast<int64_t>(blk.active.size()); ++t) {
         const int64_t na = blk.active[t];
         st.t = t;
@@ -149,7 +150,7 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
         } else {
           K.gemm(na, 2 * Hp, H, h, Hp, wt.data(), H3p, gh, H3p, bp, false);
           K.scan_rbl_reset(c, st, na, gh, h, rh);
-          K.gemm(na, Hp, H, rh, Hp, wt.data() + 2 * Hp, H3p, gh + 2 * Hp, H3p, bp ? bp + 2 * Hp : nullptr, false);
+          K.gemm(na, Hp, H, rh, Hp, wt.data() + 2 * gs, H3p, gh + 2 * gs, H3p, bp ? bp + 2 * gs : nullptr, false);
           K.scan_rbl_update(c, st, na, gh, h);
         }
       }

@@ -39,12 +39,16 @@ struct ActParams {
 // r | z | n) are gi + (rows[m] Tn + t) 3H, its new state goes to states + (rows[m] Tn + t) H and,
 // when training (ws non-null), its gates r | g | n | hn to ws + (rows[m] Tn + t) 4H; att [B, Tn]
 // holds the scores (AUGRU, AGRU) or is null. The block's running states h [M, Hp] and hidden
-// projections gh [M, 3Hp] (gate blocks at 0, Hp, 2Hp) are padded buffers (Hp a multiple of width).
+// projections gh [M, ld3] (gate blocks at 0, gs, 2gs, below) are padded buffers (Hp a multiple of
+// width).
+// gh rows (and gi_blk's) are ld3 floats apart with gate blocks at 0, gs, 2gs: gs = Hp (blocks
+// padded one by one; ld3 = 3Hp) or gs = H (LinearBeforeReset: packed, ld3 = 3H rounded up to the
+// width, lanes past a gate's H holding the next gate's values, which only padded lanes see).
 // gi_blk (when non-null) replaces gi: the block's own projections of step t, row m at
-// gi_blk + m 3Hp, gate blocks at 0, Hp, 2Hp (rnn_scan_forward_x computes them in cache).
+// gi_blk + m ld3 (rnn_scan_forward_x computes them in cache).
 struct ScanStep {
   const int64_t* rows;
-  int64_t t, Tn, H, Hp;
+  int64_t t, Tn, H, Hp, gs, ld3;
   const float* gi;
   const float* att;
   float* states;
