@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Row-sparse gradients: coalescing a lookup's gradient, merging it into a leaf, and the node
-// that does both (autograd/sparse_grad.h). Cost per lookup: O(n log n) on the host for n ids,
-// O((n + k) E) on the device; nothing depends on the vocabulary size V.
+// that does both (autograd/sparse_grad.h). Cost per lookup: O(n) on the host for n ids (a radix
+// sort), O((n + k) E) on the device; nothing depends on the vocabulary size V.
 #include "autograd/sparse_grad.h"
 
 #include <algorithm>
@@ -17,24 +17,64 @@ Tensor ids_on(const std::vector<int64_t>& v, Device d) {
   return from_vector<int64_t>(v).to(d);
 }
 
+// The positions 0..n-1 ordered by ids[position], ties in position order: a stable LSD radix
+// sort on 11-bit digits of the (non-negative, range-checked) ids, as many passes as the largest
+// id needs (two below 4 million). O(n) per pass where a comparison sort was O(n log n).
+std::vector<int64_t> order_by_id(const std::vector<int64_t>& ids) {
+  const size_t n = ids.size();
+  std::vector<int64_t> order(n), tmp(n);
+  for (size_t s = 0; s < n; ++s) order[s] = static_cast<int64_t>(s);
+  uint64_t max_id = 0;
+  for (int64_t v : ids) max_id = std::max(max_id, static_cast<uint64_t>(v));
+  constexpr int kBits = 11;
+  constexpr size_t kBuckets = size_t{1} << kBits;
+  std::vector<size_t> count(kBuckets);
+  for (int shift = 0; shift == 0 || (shift < 64 && (max_id >> shift) != 0); shift += kBits) {
+    std::fill(count.begin(), count.end(), 0);
+    for (int64_t p : order) ++count[(static_cast<uint64_t>(ids[p]) >> shift) & (kBuckets - 1)];
+    size_t sum = 0;
+    for (size_t& c : count) {
+      const size_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (int64_t p : order) tmp[count[(static_cast<uint64_t>(ids[p]) >> shift) & (kBuckets - 1)]++] = p;
+    order.swap(tmp);
+  }
+  return order;
+}
+
 }  // namespace
+
+void sort_unique_ids(std::vector<int64_t>& ids) {
+  if (std::any_of(ids.begin(), ids.end(), [](int64_t v) { return v < 0; })) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    return;
+  }
+  std::vector<int64_t> out;
+  out.reserve(ids.size());
+  for (int64_t p : order_by_id(ids))
+    if (out.empty() || out.back() != ids[p]) out.push_back(ids[p]);
+  ids.swap(out);
+}
 
 RowSparseGrad coalesce_rows(const std::vector<int64_t>& ids, const Tensor& g) {
   const int64_t n = static_cast<int64_t>(ids.size()), E = g.size(1);
   if (g.size(0) != n) fail("coalesce_rows", n, " ids for a gradient ", g.describe(), " (internal error)");
   RowSparseGrad r;
-  r.rows = ids;
-  std::sort(r.rows.begin(), r.rows.end());
-  r.rows.erase(std::unique(r.rows.begin(), r.rows.end()), r.rows.end());
+  // The distinct ids ascending, and position s's row among them (local[s]).
+  std::vector<int64_t> local(ids.size());
+  for (int64_t p : order_by_id(ids)) {
+    if (r.rows.empty() || r.rows.back() != ids[p]) r.rows.push_back(ids[p]);
+    local[p] = static_cast<int64_t>(r.rows.size()) - 1;
+  }
   const int64_t k = static_cast<int64_t>(r.rows.size());
   const Device d = g.device();
   r.index = ids_on(r.rows, d);
   r.values = zeros(Shape{k, E}, g.dtype(), d);
   if (n == 0 || E == 0) return r;
-  // Position s goes to local row local[s]; the scatter-add visits positions in order.
-  std::vector<int64_t> local(ids.size());
-  for (size_t s = 0; s < ids.size(); ++s)
-    local[s] = std::lower_bound(r.rows.begin(), r.rows.end(), ids[s]) - r.rows.begin();
+  // The scatter-add visits positions in order.
   backend_for(d).embedding_backward(g, ids_on(local, d), r.values);
   return r;
 }

@@ -36,6 +36,8 @@ namespace dien {
 // allowed) and g [n, E] on the table's device -> sorted distinct rows and values [k, E] with
 // values[r] = 0 + the g rows of rows[r] in position order.
 RowSparseGrad coalesce_rows(const std::vector<int64_t>& ids, const Tensor& g);
+// ids sorted ascending, duplicates removed: a radix sort (O(n)) when every id is >= 0.
+void sort_unique_ids(std::vector<int64_t>& ids);
 
 // old + add: rows of both merged (sorted, distinct); a row in both becomes (0 + old) + add.
 // Same dtype, device and E.

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "autograd/functions.h"
+#include "autograd/sparse_grad.h"
 
 namespace dien {
 
@@ -41,8 +42,8 @@ Tensor EmbeddingDict::lookup(const std::string& feature, const Tensor& ids) cons
 }
 
 Tensor EmbeddingDict::l2_used(const data::Batch& batch, const std::vector<std::string>& feature_names) const {
-  // table -> the ids used, then sorted and made distinct (O(n log n) in the ids the batch holds;
-  // the same ascending order as a std::set, without a node per id).
+  // table -> the ids used, then sorted and made distinct (a radix sort, O(n) in the ids the batch
+  // holds; the same ascending order as a std::set, without a node per id).
   std::map<std::string, std::vector<int64_t>> used;
   for (const auto& name : feature_names) {
     const FeatureSpec* f = features_.find(name);
@@ -58,10 +59,7 @@ Tensor EmbeddingDict::l2_used(const data::Batch& batch, const std::vector<std::s
         for (int64_t t = 0; t < len[b] && t < T; ++t) s.push_back(ids[b * T + t]);
     }
   }
-  for (auto& [t, ids] : used) {
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  }
+  for (auto& [t, ids] : used) sort_unique_ids(ids);
   Tensor total;
   for (const auto& [t, ids] : used) {
     if (ids.empty()) continue;
