@@ -9,6 +9,9 @@ import re
 import sys
 
 CATEGORIES = [
+    # dien's pool (core/parallel.h): a worker's own loop is its spinning and sleeping, and the
+    # dispatch of a loop is threading too (the chunks it runs are named for their kernels).
+    ("threading", r"Pool::ensure_workers|Pool::work|parallel_run_impl|cpu_relax"),
     ("page faults", r"page_fault|handle_mm_fault|do_anonymous_page|clear_page|do_fault|filemap_map_pages|"
                     r"alloc_pages|__alloc_pages|get_page_from_freelist|do_user_addr_fault|exc_page_fault|"
                     r"zap_pte|unmap_page_range|release_pages|free_pages|rmqueue|folio"),
@@ -46,8 +49,8 @@ LINE = re.compile(r"^\s*([\d.]+)%\s+(\S+)\s+\[(.)\]\s+(.*?)\s*$")
 def categorize(dso, sym):
     text = dso + " " + sym
     if dso.startswith("[kernel") or dso == "[unknown]" and sym.startswith("0xffff"):
-        for name, pat in _compiled[:1]:
-            if pat.search(sym):
+        for name, pat in _compiled:
+            if name == "page faults" and pat.search(sym):
                 return name
     for name, pat in _compiled:
         if pat.search(text):

@@ -2,8 +2,14 @@
 // gemm (the backend kernel: all transpose flags, 2-D and batched, alpha, the beta = 0 overwrite
 // and beta != 0 accumulate paths), matmul and linear against naive loops in this file, and the
 // error messages of misuse.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <string>
 #include <utility>
 
+#include "core/threads.h"
+#include "kernels/cpu/isa/kernels.h"
 #include "kernels/dispatch.h"
 #include "support/test_util.h"
 
@@ -165,4 +171,48 @@ TEST_CASE("matmul/linear: misuse names the op and the shapes", "[matmul][cpu]") 
   test::require_error([&] { linear(r({2, 3}), r({4, 3}), r({3})); }, {"linear", "bias", "[3]", "[4, 3]"});
   test::require_error([&] { linear(r({3}), r({4, 3}), Tensor()); }, {"linear", "[3]", "[4, 3]"});
   test::require_error([&] { linear(r({2, 3}), r({4, 3}, DType::F64), Tensor()); }, {"linear", "dtype"});
+}
+
+// float GEMM runs Eigen compiled for the CPU's best instruction set (kernels/cpu/isa/); each one
+// this CPU runs (DIEN_ISA) against naive loops, with the panel paths the pool uses: tall
+// products (row panels), a small output over a long K (a weight gradient: K panels), both beta
+// cases and every transpose; and the thread count changes no bit.
+TEST_CASE("gemm f32: every instruction set, every panel path, against naive loops; threads change no bit",
+          "[matmul][cpu][isa]") {
+  const char* isas[8];
+  const int n_isa = std::min(8, isa::available_isas(isas, 8));
+  const char* saved = std::getenv("DIEN_ISA");
+  const std::string saved_isa = saved ? saved : "";
+  Generator g(17);
+  const std::vector<Dims> shapes = {{1100, 37, 19}, {36, 108, 9000}, {130, 70, 300}, {3, 5, 7}};
+  for (int i = 0; i < n_isa; ++i)
+    for (const Dims& d : shapes)
+      for (int flags = 0; flags < 4; ++flags) {
+        const bool ta = flags & 1, tb = flags & 2;
+        INFO("isa " << isas[i] << " M=" << d.M << " N=" << d.N << " K=" << d.K << " ta=" << ta << " tb=" << tb);
+        setenv("DIEN_ISA", isas[i], 1);
+        Tensor a = test::rand_tensor(ta ? Shape{d.K, d.M} : Shape{d.M, d.K}, g, DType::F32);
+        Tensor b = test::rand_tensor(tb ? Shape{d.N, d.K} : Shape{d.K, d.N}, g, DType::F32);
+        Tensor c1 = test::rand_tensor({d.M, d.N}, g, DType::F32), c2 = c1.clone();
+        auto c0 = values(c1);
+        {
+          ThreadScope one(1);
+          backend_for(Device::cpu()).gemm(a, ta, b, tb, c1, 0.5, 1.0);
+        }
+        {
+          ThreadScope two(2);
+          backend_for(Device::cpu()).gemm(a, ta, b, tb, c2, 0.5, 1.0);
+        }
+        REQUIRE_CLOSE(c2, c1, 0, 0);
+        auto ref = naive_matmul(values(a), ta, values(b), tb, 1, d.M, d.N, d.K);
+        for (size_t k = 0; k < ref.size(); ++k) ref[k] = 0.5 * ref[k] + c0[k];
+        const double scale = std::sqrt(static_cast<double>(d.K));
+        REQUIRE_CLOSE(c1, ref, 1e-5, 2e-5 * scale);
+        Tensor z = test::rand_tensor({d.M, d.N}, g, DType::F32);  // beta = 0 never reads c
+        backend_for(Device::cpu()).gemm(a, ta, b, tb, z, 1.0, 0.0);
+        ref = naive_matmul(values(a), ta, values(b), tb, 1, d.M, d.N, d.K);
+        REQUIRE_CLOSE(z, ref, 1e-5, 2e-5 * scale);
+      }
+  if (saved) setenv("DIEN_ISA", saved_isa.c_str(), 1);
+  else unsetenv("DIEN_ISA");
 }
