@@ -20,6 +20,7 @@
 #include "optim/optimizer.h"
 #include "kernels/dispatch.h"
 #include "support/test_util.h"
+#include "optim_reference.h"
 
 using namespace dien;
 using dien::test::rand_tensor;
@@ -28,9 +29,7 @@ using dien::test::values;
 namespace {
 
 // ---- naive references (double precision, formulas as in the torch.optim docs) ----------
-using Vec = std::vector<double>;
-using Bufs = std::map<std::string, Vec>;
-using RefUpdate = std::function<void(Vec& p, const Vec& g, Bufs& bufs, int t)>;
+using namespace dien::test::optim_ref;
 
 RefUpdate ref_sgd(double lr, double momentum, double dampening, bool nesterov, double wd) {
   return [=](Vec& p, const Vec& g, Bufs& bufs, int t) {
@@ -45,56 +44,6 @@ RefUpdate ref_sgd(double lr, double momentum, double dampening, bool nesterov, d
       buf[i] = t == 1 ? d : momentum * buf[i] + (1 - dampening) * d;
       d = nesterov ? d + momentum * buf[i] : buf[i];
       p[i] -= lr * d;
-    }
-  };
-}
-
-RefUpdate ref_adam(double lr, double b1, double b2, double eps, double wd) {
-  return [=](Vec& p, const Vec& g, Bufs& bufs, int t) {
-    Vec& m = bufs["exp_avg"];
-    Vec& v = bufs["exp_avg_sq"];
-    if (m.empty()) m.assign(p.size(), 0), v.assign(p.size(), 0);
-    for (size_t i = 0; i < p.size(); ++i) {
-      double gi = g[i] + wd * p[i];
-      m[i] = b1 * m[i] + (1 - b1) * gi;
-      v[i] = b2 * v[i] + (1 - b2) * gi * gi;
-      p[i] -= lr * (m[i] / (1 - std::pow(b1, t))) / (std::sqrt(v[i] / (1 - std::pow(b2, t))) + eps);
-    }
-  };
-}
-
-RefUpdate ref_adagrad(double lr, double lr_decay, double eps, double wd) {
-  return [=](Vec& p, const Vec& g, Bufs& bufs, int t) {
-    Vec& s = bufs["sum"];
-    if (s.empty()) s.assign(p.size(), 0);
-    double clr = lr / (1 + (t - 1) * lr_decay);
-    for (size_t i = 0; i < p.size(); ++i) {
-      double gi = g[i] + wd * p[i];
-      s[i] += gi * gi;
-      p[i] -= clr * gi / (std::sqrt(s[i]) + eps);
-    }
-  };
-}
-
-RefUpdate ref_rmsprop(double lr, double alpha, double eps, double momentum, double wd) {
-  return [=](Vec& p, const Vec& g, Bufs& bufs, int) {
-    Vec& a = bufs["square_avg"];
-    if (a.empty()) a.assign(p.size(), 0);
-    Vec* buf = nullptr;
-    if (momentum > 0) {
-      buf = &bufs["momentum_buffer"];
-      if (buf->empty()) buf->assign(p.size(), 0);
-    }
-    for (size_t i = 0; i < p.size(); ++i) {
-      double gi = g[i] + wd * p[i];
-      a[i] = alpha * a[i] + (1 - alpha) * gi * gi;
-      double avg = std::sqrt(a[i]) + eps;
-      if (buf) {
-        (*buf)[i] = momentum * (*buf)[i] + gi / avg;
-        p[i] -= lr * (*buf)[i];
-      } else {
-        p[i] -= lr * gi / avg;
-      }
     }
   };
 }
