@@ -58,8 +58,9 @@ struct ModelOptions {
   // reference (default): the authors' TensorFlow VecAttGRUCell (u = (1-a) z, h = u h + (1-u) n;
   // RnnCell::AugruReference) | paper: the paper's Eq. (u = a z, h = (1-u) h + u n;
   // RnnCell::AugruPaper), which is what DeepCTR-Torch's AUGRUCell computes (set it for parity).
-  // With softmax-normalised attention (a ~ 1/T) the paper form barely updates its state; the
-  // reference form scored higher on the synthetic data and on Amazon Beauty (docs/model.md).
+  // With softmax-normalised attention (a ~ 1/T) the paper form's update gate a z stays near 0,
+  // so its state barely moves; the reference form is a plain GRU where attention is low. That
+  // is why reference is the default (what was and was not measured: docs/model.md).
   std::string augru_form = "reference";
   std::string gate_layout = "lbr";       // lbr (cuDNN/PyTorch, linear before reset) | rbl
   std::string attention = "din";         // din (MLP local activation) | bilinear (paper Eq. 8)

@@ -70,6 +70,7 @@ double sd(const std::vector<double>& v) {
 
 void run_compare(const CompareArgs& a) {
   set_threads(a.fit.threads);
+  check_device(a.fit.device);
   for (const auto& m : a.models)
     if (m != "base" && m != "din" && m != "dien-gru" && m != "dien-aigru" && m != "dien-agru" && m != "dien-augru")
       fail("dien compare", "unknown model '", m, "' (base, din, dien-gru, dien-aigru, dien-agru, dien-augru)");
@@ -84,6 +85,7 @@ void run_compare(const CompareArgs& a) {
                 td.description.c_str(), static_cast<long long>(td.train.rows()),
                 static_cast<long long>(td.val.rows()), a.fit.fit.epochs, static_cast<long long>(a.fit.fit.batch_size),
                 a.fit.fit.optimizer.c_str());
+  if (!a.json) print_loss_legend(a.model.task && *a.model.task == "regression", negatives);
   std::vector<Run> runs;
   for (uint64_t seed : a.seeds) {
     for (const auto& name : a.models) {

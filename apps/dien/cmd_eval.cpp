@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/dien/checks.h"
 #include "apps/dien/commands.h"
 #include "apps/dien/data_source.h"
 #include "models/checkpoint.h"
@@ -28,6 +29,7 @@ void print_metric(const char* name, double v) {
 
 void run_eval(const EvalArgs& a) {
   set_threads(a.threads);
+  check_device(a.device);
   const std::string dir = resolve_checkpoint(a.model);
   std::unique_ptr<CtrModel> m = load_model(dir);
   m->to(Device::parse(a.device));
@@ -64,9 +66,9 @@ void add_eval(CLI::App& app) {
   sub->add_option("--oov", a->oov, "values outside the training vocabularies: bucket (unknown id) or error")
       ->check(CLI::IsMember({"bucket", "error"}))
       ->capture_default_str();
-  sub->add_option("--batch-size", a->batch_size, "rows per forward pass")->capture_default_str();
+  sub->add_option("--batch-size", a->batch_size, "rows per forward pass")->check(at_least(1))->capture_default_str();
   sub->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
-  sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  sub->add_option("--threads", a->threads, "CPU threads (0: every usable core)")->check(at_least(0))->capture_default_str();
   sub->add_flag("--json", a->json, "one JSON object instead of the table");
   sub->callback([a] { run_eval(*a); });
 }

@@ -5,6 +5,7 @@
 #include <memory>
 #include <numeric>
 
+#include "apps/dien/checks.h"
 #include "apps/dien/commands.h"
 #include "apps/dien/data_source.h"
 #include "data/amazon_format.h"
@@ -38,7 +39,11 @@ void run_gen(GenArgs a) {
   }
   double pos = 0;
   for (float y : d.dataset.labels) pos += y;
-  std::printf("%lld users, %lld items, %lld categories, %.1f%% positive; train with: dien train --data %s%s%s\n",
+  // The test (or validation-split) rows belong to the last users, never seen in training: their
+  // user_id embeddings would be untrained, so the suggested command leaves user_id out, as
+  // `dien train` does by itself on synthetic data.
+  std::printf("%lld users, %lld items, %lld categories, %.1f%% positive; train with: dien train --data %s%s%s "
+              "--exclude user_id\n",
               static_cast<long long>(a.o.users), static_cast<long long>(a.o.items),
               static_cast<long long>(a.o.categories), 100.0 * pos / static_cast<double>(std::max<int64_t>(n, 1)),
               a.out.c_str(), n_test > 0 ? " --val " : "", n_test > 0 ? a.test_out.c_str() : "");
@@ -56,15 +61,15 @@ void add_gen_data(CLI::App& app) {
   sub->add_option("--out", a->out, "training samples file")->capture_default_str();
   sub->add_option("--test-out", a->test_out, "test samples file (empty: none)")->capture_default_str();
   sub->add_option("--test-fraction", a->test_fraction, "share of the samples (the last users) in the test file")
-      ->check(CLI::Range(0.0, 0.9))
+      ->check(in_range(0.0, 0.9))
       ->capture_default_str();
-  sub->add_option("--users", a->o.users, "users")->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--items", a->o.items, "items")->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--categories", a->o.categories, "categories")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--users", a->o.users, "users")->check(at_least(1))->capture_default_str();
+  sub->add_option("--items", a->o.items, "items")->check(at_least(1))->capture_default_str();
+  sub->add_option("--categories", a->o.categories, "categories")->check(at_least(1))->capture_default_str();
   sub->add_option("--samples-per-user", a->o.samples_per_user, "samples per user")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str();
-  sub->add_option("--maxlen", a->o.maxlen, "longest history")->check(CLI::PositiveNumber)->capture_default_str();
+  sub->add_option("--maxlen", a->o.maxlen, "longest history")->check(at_least(1))->capture_default_str();
   sub->add_option("--noise", a->o.noise, "label noise (std of the logit noise)")->capture_default_str();
   sub->add_option("--seed", a->o.seed, "seed")->capture_default_str();
   sub->add_option("--synthetic", a->synthetic, "KEY=VALUE: any generator option (data/synthetic.h)");

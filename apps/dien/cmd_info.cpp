@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // `dien info MODEL`: what a checkpoint holds.
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -63,6 +65,23 @@ void run_info(const InfoArgs& a) {
     for (const EpochRecord& e : st.history)
       std::printf("  epoch %2d  train_loss %.4f  val_loss %.4f  val_auc %.4f  %.1fs\n", e.epoch, e.train_loss,
                   e.val_loss, e.val_auc, e.seconds);
+  }
+  // A `dien train --out` directory records the run's flags (run.json, what --resume reuses).
+  const auto run_file = std::filesystem::path(a.model) / "run.json";
+  if (std::filesystem::exists(run_file)) {
+    try {
+      std::ifstream in(run_file);
+      const nlohmann::json r = nlohmann::json::parse(in);
+      std::string flags;
+      for (auto it = r.at("flags").begin(); it != r.at("flags").end(); ++it) {
+        flags += " " + it.key();
+        for (const auto& v : it.value()) flags += " " + v.get<std::string>();
+      }
+      std::printf("run flags  %s  (%s; `dien train --out %s --resume` reuses them)\n", flags.c_str(),
+                  run_file.string().c_str(), a.model.c_str());
+    } catch (const nlohmann::json::exception& e) {
+      std::printf("run flags   (%s is not readable: %s)\n", run_file.string().c_str(), e.what());
+    }
   }
   if (a.tensors) {
     std::printf("tensors\n");

@@ -11,9 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/dien/checks.h"
 #include "apps/dien/commands.h"
 #include "apps/dien/data_source.h"
 #include "models/checkpoint.h"
+#include "core/threads.h"
 #include "models/predictor.h"
 
 namespace dien::cli {
@@ -24,10 +26,13 @@ struct PredictArgs {
   std::string model, data, out = "-", oov = "bucket", device = "cpu";
   int64_t batch_size = 256;
   int workers = 0;
+  int threads = 0;
   bool with_labels = false;
 };
 
 void run_predict(const PredictArgs& a) {
+  set_threads(a.threads);
+  check_device(a.device);
   const std::string dir = resolve_checkpoint(a.model);
   std::shared_ptr<CtrModel> m = load_model(dir);
   m->to(Device::parse(a.device));
@@ -37,13 +42,13 @@ void run_predict(const PredictArgs& a) {
   const int64_t n = ds.rows();
   std::vector<float> preds(static_cast<size_t>(n));
   // Each worker serves whole batches with one intra-op thread, as a service answering requests
-  // in parallel would; a single worker uses the library default (every core).
+  // in parallel would; a single worker uses the library default (--threads).
   Predictor predictor(m, /*threads=*/0);
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   const int64_t batches = (n + a.batch_size - 1) / a.batch_size;
   const int workers = static_cast<int>(std::clamp<int64_t>(
-      a.workers > 0 ? a.workers : std::max(1u, std::thread::hardware_concurrency()), 1, std::max<int64_t>(batches, 1)));
+      a.workers > 0 ? a.workers : dien::num_threads(), 1, std::max<int64_t>(batches, 1)));
   std::atomic<int64_t> next{0};
   std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
   const auto t0 = std::chrono::steady_clock::now();
@@ -101,9 +106,11 @@ void add_predict(CLI::App& app) {
   sub->add_option("--oov", a->oov, "values outside the training vocabularies: bucket (unknown id) or error")
       ->check(CLI::IsMember({"bucket", "error"}))
       ->capture_default_str();
-  sub->add_option("--batch-size", a->batch_size, "rows per request")->check(CLI::PositiveNumber)->capture_default_str();
-  sub->add_option("--workers", a->workers, "threads serving batches concurrently (0: one per core)")
+  sub->add_option("--batch-size", a->batch_size, "rows per request")->check(at_least(1))->capture_default_str();
+  sub->add_option("--workers", a->workers, "threads serving batches concurrently, one intra-op thread each (0: one per --threads)")
+      ->check(at_least(0))
       ->capture_default_str();
+  sub->add_option("--threads", a->threads, "CPU threads (0: every usable core)")->check(at_least(0))->capture_default_str();
   sub->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
   sub->callback([a] { run_predict(*a); });
 }

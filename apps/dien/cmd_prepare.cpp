@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "apps/dien/checks.h"
 #include "apps/dien/commands.h"
 #include "core/error.h"
 #include "data/prepare.h"
@@ -80,8 +81,8 @@ void add_prepare(CLI::App& app) {
   sub->add_option("--scheme", a->scheme, "paper (one pair per user) or every (a pair at every position)")
       ->check(CLI::IsMember({"paper", "every"}))
       ->capture_default_str();
-  sub->add_option("--maxlen", a->o.maxlen, "history length kept (most recent)")->capture_default_str();
-  sub->add_option("--test-fraction", a->o.test_fraction, "share of users in the test file")->capture_default_str();
+  sub->add_option("--maxlen", a->o.maxlen, "history length kept (most recent)")->check(at_least(1))->capture_default_str();
+  sub->add_option("--test-fraction", a->o.test_fraction, "share of users in the test file")->check(in_range(0.0, 0.9))->capture_default_str();
   sub->add_option("--seed", a->o.seed, "seed of the split and of the negative targets")->capture_default_str();
   sub->add_option("--delimiter", a->delimiter, "log: field delimiter (one character, or tab)")->capture_default_str();
   sub->add_flag("--no-header", a->no_header, "log: the first line is data (columns are then 1-based numbers)");

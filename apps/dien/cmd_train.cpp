@@ -2,13 +2,23 @@
 // `dien train`: reads or generates samples, trains a model, writes checkpoints and history.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
+#include <set>
+#include <string>
+#include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "apps/dien/checks.h"
 #include "apps/dien/commands.h"
 #include "apps/dien/data_source.h"
 #include "apps/dien/fit_flags.h"
 #include "apps/dien/model_flags.h"
 #include "models/checkpoint.h"
+#include "capi/dien.h"
+#include "core/error.h"
 #include "models/trainer.h"
 
 namespace dien::cli {
@@ -21,9 +31,157 @@ struct TrainArgs {
   FitFlags fit;
   std::string out = "dien-model";
   bool resume = false;
+  bool override_settings = false;
   bool early_stopping = false;
   int patience = 2;
 };
+
+// The run directory's record of its settings (<out>/run.json): every flag given to the `dien
+// train` that started the run (and to each resume since), as CLI11 read them. `--resume` gives
+// every recorded flag back that the command line leaves out, so a run continues as it started.
+//   never recorded:  --out, --resume, --override (they name the invocation, not the run)
+//   free to change:  --epochs, --threads, --device, --early-stopping, --patience (how long and
+//                    where the run goes on, not what it trains)
+//   never changed:   the flags that shape the saved weights, optimizer state or vocabularies
+//                    (kShapesCheckpoint): a different value could only fail to load, or load wrongly
+//   everything else: a different value is refused, naming the flag, unless --override
+const char* const kRunFile = "run.json";
+const std::set<std::string> kNotRecorded = {"--out", "--resume", "--override", "--help"};
+const std::set<std::string> kFreeOnResume = {"--epochs", "--threads", "--device", "--early-stopping", "--patience"};
+const std::set<std::string> kShapesCheckpoint = {
+    "--model",      "--gru-type",   "--negsampling", "--dnn-hidden-units", "--att-hidden-units", "--embedding-dim",
+    "--use-bn",     "--dnn-activation", "--att-activation", "--attention", "--network", "--gate-layout",
+    "--task",       "--model-options", "--exclude", "--format",    "--spec",      "--users",
+    "--items",      "--categories", "--synthetic",   "--optimizer", "--embedding-grad"};
+const std::set<std::string> kPathFlags = {"--data", "--val", "--spec", "--model-options"};
+
+using Values = std::vector<std::string>;
+
+// Paths are recorded absolute, so a resume from another directory reads the same files.
+Values normalised(const std::string& name, Values v) {
+  if (kPathFlags.count(name))
+    for (auto& p : v) p = std::filesystem::weakly_canonical(std::filesystem::absolute(p)).string();
+  return v;
+}
+
+bool same_values(const Values& a, const Values& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == b[i]) continue;
+    double x = 0, y = 0;  // "1e-3" and "0.001" are the same learning rate
+    if (!(check_detail::parse_real(a[i], x) && check_detail::parse_real(b[i], y) && x == y)) return false;
+  }
+  return true;
+}
+
+std::string shown(const std::string& name, const Values& v) {
+  std::string s = name;
+  for (const auto& x : v) s += " " + x;
+  return s;
+}
+
+std::map<std::string, Values> recorded_flags(const CLI::App& sub) {
+  std::map<std::string, Values> flags;
+  for (const CLI::Option* o : sub.get_options()) {
+    const std::string name = o->get_name();
+    if (o->count() == 0 || kNotRecorded.count(name) || name.rfind("--", 0) != 0) continue;
+    flags[name] = normalised(name, o->results());
+  }
+  return flags;
+}
+
+void write_run_file(const std::string& out, const CLI::App& sub) {
+  nlohmann::json flags = nlohmann::json::object();
+  for (const auto& [name, v] : recorded_flags(sub)) flags[name] = v;
+  const nlohmann::json j{{"command", "dien train"},
+                         {"dien_version", dien_version()},
+                         {"note", "the flags of the run; `dien train --out DIR --resume` reuses them"},
+                         {"flags", flags}};
+  write_file_atomic((std::filesystem::path(out) / kRunFile).string(), j.dump(2) + "\n", "dien train");
+}
+
+// --resume: gives the run's recorded flags back and checks the ones given now against them.
+// Returns the run's trainer state (last/trainer.json).
+TrainerState restore_run_settings(CLI::App& sub, const TrainArgs& a) {
+  const auto dir = std::filesystem::path(a.out);
+  const auto last = dir / "last";
+  if (!std::filesystem::exists(last / "trainer.json"))
+    fail("dien train", "--resume: there is no run to resume in ", a.out, " (no ", (last / "trainer.json").string(),
+         "); leave out --resume to start one");
+  TrainerState st = load_trainer_state(last.string());
+  const auto run_file = dir / kRunFile;
+  if (!std::filesystem::exists(run_file)) {
+    std::fprintf(stderr,
+                 "dien train: %s has no %s (written by an older dien): the run's settings are not known, so the "
+                 "flags given now must repeat them\n",
+                 a.out.c_str(), kRunFile);
+    return st;
+  }
+  nlohmann::json j;
+  try {
+    std::ifstream in(run_file);
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail("dien train", "--resume: ", run_file.string(), " is not valid JSON: ", e.what());
+  }
+  std::map<std::string, Values> recorded;
+  for (auto it = j.at("flags").begin(); it != j.at("flags").end(); ++it)
+    recorded[it.key()] = it.value().get<Values>();
+
+  std::vector<std::string> refused, fixed, changed;
+  for (CLI::Option* o : sub.get_options()) {
+    const std::string name = o->get_name();
+    if (kNotRecorded.count(name) || name.rfind("--", 0) != 0) continue;
+    const auto rec = recorded.find(name);
+    if (o->count() == 0) {
+      if (rec == recorded.end()) continue;
+      try {  // the recorded value, as if given now (validators included: a data file must still exist)
+        o->clear();
+        o->add_result(rec->second);
+        o->run_callback();
+      } catch (const CLI::Error& e) {
+        fail("dien train", "--resume: the run's ", shown(name, rec->second), " (", run_file.string(), "): ", e.what());
+      }
+      continue;
+    }
+    if (kFreeOnResume.count(name)) continue;
+    const Values now = normalised(name, o->results());
+    std::string was;
+    if (rec != recorded.end()) {
+      if (same_values(now, rec->second)) continue;
+      was = "the run has " + shown(name, rec->second);
+    } else {
+      // The run left this flag at its default.
+      std::string def = o->get_default_str();
+      if (name == "--embedding-grad") def = st.embedding_grad;  // trainer.json knows the mode it ran in
+      if (!def.empty() && same_values(now, {def})) continue;
+      was = "the run used the default" + (def.empty() ? std::string() : ", " + def);
+    }
+    const std::string what = shown(name, now) + " (" + was + ")";
+    if (kShapesCheckpoint.count(name))
+      fixed.push_back(what);
+    else if (a.override_settings)
+      changed.push_back(what);
+    else
+      refused.push_back(what);
+  }
+  auto joined = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : "; ") + x;
+    return s;
+  };
+  if (!fixed.empty())
+    fail("dien train", "--resume: ", joined(fixed), ". ", fixed.size() > 1 ? "These shape" : "This shapes",
+         " the saved weights, optimizer state or vocabularies and cannot change in a run (", run_file.string(),
+         " records its settings): leave ", fixed.size() > 1 ? "them" : "it",
+         " out to continue the run, or train a new run with another --out");
+  if (!refused.empty())
+    fail("dien train", "--resume: ", joined(refused), ". Leave ", refused.size() > 1 ? "these flags" : "the flag",
+         " out to continue the run as recorded in ", run_file.string(), ", or add --override to change ",
+         refused.size() > 1 ? "them" : "it", " from here on");
+  for (const auto& c : changed) std::fprintf(stderr, "dien train: --override: %s\n", c.c_str());
+  return st;
+}
 
 int64_t parameter_count(const CtrModel& m) {
   int64_t n = 0;
@@ -31,8 +189,21 @@ int64_t parameter_count(const CtrModel& m) {
   return n;
 }
 
-void run_train(const TrainArgs& a) {
+void run_train(CLI::App& sub, const TrainArgs& a) {
+  TrainerState resumed;
+  if (a.resume) {
+    resumed = restore_run_settings(sub, a);  // fills `a` with the run's recorded flags
+    if (resumed.stopped_early)
+      fail("dien train", "--resume: nothing left to train: the run in ", a.out, " stopped early at epoch ",
+           resumed.epoch, " (--early-stopping; best epoch ", resumed.best_epoch, "); its weights are in ", a.out,
+           "/best");
+    if (resumed.epoch >= a.fit.fit.epochs)
+      fail("dien train", "--resume: nothing left to train: the run in ", a.out, " has completed ", resumed.epoch,
+           " epoch", resumed.epoch == 1 ? "" : "s", " and --epochs is ", a.fit.fit.epochs, "; give --epochs ",
+           resumed.epoch + 1, " or more to train further");
+  }
   set_threads(a.fit.threads);
+  check_device(a.fit.device);
   ModelOptions mo = a.model.resolve();
   if (!a.model.seed) mo.seed = a.fit.fit.seed;
   mo.device = a.fit.device;
@@ -49,6 +220,7 @@ void run_train(const TrainArgs& a) {
   for (const auto& e : td.exclude) left_out += (left_out.empty() ? "; features left out: " : ", ") + e;
   std::printf("model: %s, %lld parameters, device %s%s\n", what.c_str(),
               static_cast<long long>(parameter_count(*model)), mo.device.c_str(), left_out.c_str());
+  print_loss_legend(mo.task == "regression", negatives);
   std::fflush(stdout);
 
   FitOptions fo = a.fit.fit;
@@ -59,13 +231,9 @@ void run_train(const TrainArgs& a) {
   fo.early_stopping = a.early_stopping;
   fo.patience = a.patience;
   fo.restore_best = a.early_stopping;
-  if (a.resume) {
-    const auto last = std::filesystem::path(a.out) / "last";
-    if (!std::filesystem::exists(last / "trainer.json"))
-      fail("dien train", "--resume: no checkpoint to resume in ", last.string());
-    fo.resume_from = last.string();
-  }
+  if (a.resume) fo.resume_from = (std::filesystem::path(a.out) / "last").string();
   std::filesystem::create_directories(a.out);
+  write_run_file(a.out, sub);
   TrainerState st = fit(*model, td.train, td.val, fo);
   if (!st.history.empty()) {
     const EpochRecord& last = st.history.back();
@@ -91,11 +259,20 @@ void add_train(CLI::App& app) {
   args->fit.add(*sub);
   sub->add_option("--out", args->out, "output directory: best/ and last/ checkpoints, history.csv/.json")
       ->capture_default_str();
-  sub->add_flag("--resume", args->resume, "continue the run in --out from its last/ checkpoint");
+  CLI::Option* resume =
+      sub->add_flag("--resume", args->resume,
+                    "continue the run in --out from its last/ checkpoint, with the flags it was started with "
+                    "(recorded in --out/run.json): give only what changes, e.g. a larger --epochs");
+  sub->add_flag("--override", args->override_settings,
+                "with --resume: let the flags given now replace the run's recorded ones (a flag that shapes the "
+                "weights, such as --model or --embedding-dim, never can)")
+      ->needs(resume);
   sub->add_flag("--early-stopping", args->early_stopping,
                 "stop when validation AUC has not improved for --patience epochs, restore the best weights");
-  sub->add_option("--patience", args->patience, "epochs without improvement before stopping")->capture_default_str();
-  sub->callback([args] { run_train(*args); });
+  sub->add_option("--patience", args->patience, "epochs without improvement before stopping")
+      ->check(at_least(1))
+      ->capture_default_str();
+  sub->callback([sub, args] { run_train(*sub, *args); });
 }
 
 }  // namespace dien::cli

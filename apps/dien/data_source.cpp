@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <numeric>
 
+#include "apps/dien/checks.h"
 #include "core/error.h"
 #include "data/amazon_format.h"
 #include "data/csv_reader.h"
@@ -31,14 +33,14 @@ void DataFlags::add(CLI::App& app, bool training) {
   app.add_option("--spec", spec, "csv: JSON column spec (docs/data.md)")->check(CLI::ExistingFile)->group(g);
   app.add_option("--validation-split", validation_split,
                  "without --val: the last fraction of the rows validates (DeepCTR/Keras semantics)")
-      ->check(CLI::Range(0.0, 0.9))
+      ->check(in_range(0.0, 0.9))
       ->capture_default_str()
       ->group(g);
   app.add_option("--maxlen", maxlen, "history length kept, most recent (default: amazon 100, others 50)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(at_least(0))
       ->group(g);
   app.add_option("--embedding-dim", embedding_dim, "embedding size of every table")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str()
       ->group(g);
   app.add_option("--negative-mode", negative_mode, "aux-loss negatives: uniform or frequency")
@@ -53,11 +55,11 @@ void DataFlags::add(CLI::App& app, bool training) {
                  "default, whose validation users are the last ones; `--exclude none` keeps every feature)")
       ->group(g);
   const char* s = "Synthetic data (without --data)";
-  app.add_option("--users", users, "users")->check(CLI::PositiveNumber)->capture_default_str()->group(s);
-  app.add_option("--items", items, "items")->check(CLI::PositiveNumber)->capture_default_str()->group(s);
-  app.add_option("--categories", categories, "categories")->check(CLI::PositiveNumber)->capture_default_str()->group(s);
+  app.add_option("--users", users, "users")->check(at_least(1))->capture_default_str()->group(s);
+  app.add_option("--items", items, "items")->check(at_least(1))->capture_default_str()->group(s);
+  app.add_option("--categories", categories, "categories")->check(at_least(1))->capture_default_str()->group(s);
   app.add_option("--samples-per-user", samples_per_user, "samples per user")
-      ->check(CLI::PositiveNumber)
+      ->check(at_least(1))
       ->capture_default_str()
       ->group(s);
   app.add_option("--synthetic", synthetic,
@@ -111,6 +113,67 @@ std::pair<data::Dataset, data::Dataset> split_last(const data::Dataset& all, dou
   return {all.subset(tr), all.subset(va)};
 }
 
+// What the first lines of a text file look like, for hints about its format.
+struct Sniff {
+  size_t tab_columns = 0;    // tab-separated fields of the first line
+  bool commas = false;       // the first line has a ',' and no tab
+  int64_t comma_histories = 0;  // lines whose 6-column history fields hold ',' and no \x02
+  bool x02 = false;          // some history field holds \x02
+};
+
+Sniff sniff(const std::string& path) {
+  Sniff s;
+  std::ifstream in(path);
+  std::string line;
+  for (int n = 0; n < 1000 && std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    std::vector<std::string> f;
+    size_t start = 0;
+    for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1)
+      f.push_back(line.substr(start, tab - start));
+    f.push_back(line.substr(start));
+    if (n == 0) {
+      s.tab_columns = f.size();
+      s.commas = f.size() == 1 && line.find(',') != std::string::npos;
+    }
+    if (f.size() != 6) continue;
+    for (size_t c = 4; c < 6; ++c)
+      if (f[c].find('\x02') != std::string::npos) s.x02 = true;
+    if ((f[4].find(',') != std::string::npos || f[5].find(',') != std::string::npos) &&
+        f[4].find('\x02') == std::string::npos && f[5].find('\x02') == std::string::npos)
+      ++s.comma_histories;
+  }
+  return s;
+}
+
+// A hint naming the --format that `path` looks like, when it is not `format` ("" if none).
+std::string format_hint(const std::string& path, const std::string& format) {
+  const Sniff s = sniff(path);
+  if (s.tab_columns == 8 && format != "movielens")
+    return "; the first line has 8 tab-separated columns, like the MovieLens tutorial sample: add --format movielens";
+  if (s.tab_columns == 6 && format != "amazon")
+    return "; the first line has 6 tab-separated columns, like the DIEN Amazon format: add --format amazon";
+  if (s.commas && format != "csv")
+    return "; the first line is comma-separated: describe the columns in a JSON spec and add --format csv --spec "
+           "SPEC.json (docs/data.md)";
+  if (format == "amazon" && s.tab_columns != 6)
+    return "; the DIEN Amazon format has 6 tab-separated columns (docs/data.md); other files need --format movielens "
+           "or --format csv --spec SPEC.json";
+  return "";
+}
+
+// Warns once per file when Amazon-format histories look comma-joined: each would be read as one id.
+void warn_comma_histories(const std::string& path) {
+  const Sniff s = sniff(path);
+  if (s.comma_histories == 0 || s.x02) return;
+  std::fprintf(stderr,
+               "dien: warning: %s: the history columns (5 and 6) hold ',' but no \\x02 separator (%lld lines "
+               "seen), so each history is read as ONE id. The DIEN format joins history ids with the byte \\x02 "
+               "(docs/data.md); convert with: awk -F'\\t' -v OFS='\\t' '{gsub(\",\", \"\\002\", $5); "
+               "gsub(\",\", \"\\002\", $6)} 1' %s > fixed.txt\n",
+               path.c_str(), static_cast<long long>(s.comma_histories), path.c_str());
+}
+
 data::NegativeMode neg_mode(const nlohmann::json& slot) {
   return data::negative_mode_from_string(slot.value("negative_mode", std::string("uniform")));
 }
@@ -120,6 +183,7 @@ data::Dataset read_file(const nlohmann::json& slot, const std::string& path, nlo
   const std::string format = slot.at("format").get<std::string>();
   const data::OovPolicy policy = data::oov_policy_from_string(oov);
   if (format == "amazon") {
+    warn_comma_histories(path);
     data::AmazonVocabularies voc = slot.contains("vocabularies")
                                        ? data::AmazonVocabularies::from_json(slot["vocabularies"], "checkpoint")
                                        : data::AmazonVocabularies::build(path);
@@ -137,6 +201,11 @@ data::Dataset read_file(const nlohmann::json& slot, const std::string& path, nlo
                    "categories %lld) mapped to the unknown id\n",
                    path.c_str(), static_cast<long long>(oovs), static_cast<long long>(voc.user.oov_count()),
                    static_cast<long long>(voc.item.oov_count()), static_cast<long long>(voc.category.oov_count()));
+    const auto excluded = slot.value("excluded_features", std::vector<std::string>{});
+    if (voc.user.oov_count() > 0 && voc.user.oov_count() == d.dataset.rows() &&
+        std::find(excluded.begin(), excluded.end(), "user_id") == excluded.end())
+      std::fprintf(stderr, "dien: %s: no user of this file was seen in training, so user_id carries no signal "
+                   "here; train with --exclude user_id\n", path.c_str());
     if (vocab_out) *vocab_out = voc.to_json();
     return std::move(d.dataset);
   }
@@ -207,7 +276,8 @@ TrainingData load_training_data(const DataFlags& f, bool negatives) {
                         {"maxlen", f.maxlen > 0 ? f.maxlen : (format == "amazon" ? 100 : 50)},
                         {"embedding_dim", f.embedding_dim},
                         {"seed", f.data_seed},
-                        {"negative_mode", f.negative_mode}};
+                        {"negative_mode", f.negative_mode},
+                        {"excluded_features", f.exclude}};
     if (format == "csv") {
       if (f.spec.empty()) fail("dien", "--format csv needs --spec SPEC.json");
       std::ifstream in(f.spec);
@@ -218,7 +288,12 @@ TrainingData load_training_data(const DataFlags& f, bool negatives) {
       }
     }
     nlohmann::json voc;
-    data::Dataset all = read_file(slot, f.data, &voc, "error", negatives);
+    data::Dataset all;
+    try {
+      all = read_file(slot, f.data, &voc, "error", negatives);
+    } catch (const Error& e) {
+      throw Error(e.what() + format_hint(f.data, format));
+    }
     slot["vocabularies"] = voc;
     if (!f.val.empty()) {
       t.train = std::move(all);
@@ -229,6 +304,11 @@ TrainingData load_training_data(const DataFlags& f, bool negatives) {
       t.val = std::move(va);
     }
     slot["validation_split"] = f.val.empty() ? f.validation_split : 0.0;
+    if (t.val.rows() == 0 && f.val.empty() && f.validation_split > 0)
+      std::fprintf(stderr,
+                   "dien: warning: no validation samples: --validation-split %g of %lld rows rounds to 0, so no "
+                   "val_auc is measured and best/ is just the last epoch; give --val FILE or more rows\n",
+                   f.validation_split, static_cast<long long>(t.train.rows()));
     t.slot = slot;
     t.description = format + " data from " + f.data;
   }

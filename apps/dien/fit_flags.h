@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "apps/dien/checks.h"
 #include "models/trainer.h"
 
 namespace dien::cli {
@@ -19,16 +20,16 @@ struct FitFlags {
   }
   void add(CLI::App& app) {
     const char* g = "Training";
-    app.add_option("--epochs", fit.epochs, "epochs")->check(CLI::PositiveNumber)->capture_default_str()->group(g);
+    app.add_option("--epochs", fit.epochs, "epochs")->check(at_least(1))->capture_default_str()->group(g);
     app.add_option("--batch-size", fit.batch_size, "mini-batch size")
-        ->check(CLI::PositiveNumber)
+        ->check(at_least(1))
         ->capture_default_str()
         ->group(g);
     app.add_option("--optimizer", fit.optimizer, "adam, adagrad, sgd or rmsprop")
         ->check(CLI::IsMember({"adam", "adagrad", "sgd", "rmsprop"}))
         ->capture_default_str()
         ->group(g);
-    app.add_option("--lr", fit.lr, "learning rate (default: adam 1e-3, others 1e-2)")->group(g);
+    app.add_option("--lr", fit.lr, "learning rate (default: adam 1e-3, others 1e-2)")->check(positive_real())->group(g);
     app.add_option("--embedding-grad", fit.embedding_grad,
                    "embedding-table gradients: sparse (default: only the rows a batch reads, lazy optimizer "
                    "updates; no step costs O(vocabulary)) or dense (every row every step, DeepCTR-Torch). "
@@ -40,7 +41,10 @@ struct FitFlags {
         ->group(g);
     app.add_flag("!--no-shuffle", fit.shuffle, "keep the data order")->group(g);
     app.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str()->group(g);
-    app.add_option("--threads", threads, "CPU threads of the kernels (0: all cores)")->capture_default_str()->group(g);
+    app.add_option("--threads", threads, "CPU threads of the kernels (0: every usable core)")
+        ->check(at_least(0))
+        ->capture_default_str()
+        ->group(g);
   }
 };
 

@@ -28,9 +28,8 @@
 //   bytes 1024·50·513·4 ≈ 105 MB      → ~32 µs at ~3.3 TB/s;
 //   latency: 50 dependent steps, each a 64-long FMA chain on shared-memory operands plus two
 //   barriers (~1–2 µs) → ~50–100 µs: the floor of this design.
-// Measured (H200, AugruPaper, lengths T/2..T, this revision): forward 244 µs, backward 290 µs
-// (LinearBeforeReset; ResetBeforeLinear 264 / 331 µs). B = 2048, T = 100: 767 / 963 µs;
-// H = 160 (global W_hh): 1.44 / 1.71 ms; f64: 324 / 372 µs. Why ~3x the floor: every FMA
+// Measured times, with the card and commit they belong to, are in docs/cuda.md ("Measured:
+// rnn_scan"); they sat about 3x above this floor. Why: every FMA
 // loads one W word from shared memory for one row (plus a broadcast h word), and shared memory
 // delivers 128 B/clock per SM, i.e. at most 32 FMA/clock, a quarter of the FP32 rate; here
 // 4 blocks x 384 dot products x 64 x 2 loads per SM per step ≈ 6k clocks ≈ 3.3 µs per step.
