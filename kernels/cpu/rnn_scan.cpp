@@ -65,8 +65,8 @@ using VecMap = Eigen::Map<Vec<T>>;
 template <class T>
 using CVecMap = Eigen::Map<const Vec<T>>;
 
-// Elements (rows x H) of one step's gate loop below which it stays on one thread: waking the
-// OpenMP team costs a few microseconds, about what ~4k fused gate elements take.
+// Elements (rows x H) of one step's gate loop below which it stays on one thread (the float64
+// path): waking the pool's workers costs about what a few thousand gate elements do.
 constexpr int64_t kGateGrain = 1 << 12;
 
 // Rows of a gate loop over `rows` rows of width H, threaded when large enough.
