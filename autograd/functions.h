@@ -60,6 +60,9 @@ Tensor expand(const Tensor& x, const Shape& shape);           // broadcast to sh
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 // y = x w^T + b. x [..., D] (2-D or 3-D), w [H, D], b [H] or undefined -> y [..., H].
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+// act(x wᵀ + b), act = UnaryOp::Relu or Sigmoid: the same values as the two ops, one node and one
+// tensor (the bias and activation applied in place on the product).
+Tensor linear_act(const Tensor& x, const Tensor& w, const Tensor& b, UnaryOp act);
 
 // ---- shape (autograd/ops/shape.cpp) ------------------------------------------------
 Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape);

@@ -35,8 +35,7 @@ Tensor DNN::forward(const Tensor& x, bool training) const {
   if (!x.defined() || (x.ndim() != 2 && x.ndim() != 3) || x.size(-1) != in_)
     fail("DNN", "expected x [N, ", in_, "] or [B, T, ", in_, "], got ",
          x.defined() ? x.describe() : std::string("undefined"));
-  if (linears_->size() == 0) return x;
-  return forward_after_first_product((*linears_)[0]->forward(x), training);
+  return run(x, false, training);
 }
 
 Tensor DNN::forward_after_first_product(const Tensor& z, bool training) const {
@@ -45,11 +44,24 @@ Tensor DNN::forward_after_first_product(const Tensor& z, bool training) const {
   if (!z.defined() || (z.ndim() != 2 && z.ndim() != 3) || z.size(-1) != h1)
     fail("DNN", "expected the first layer's output [N, ", h1, "] or [B, T, ", h1, "], got ",
          z.defined() ? z.describe() : std::string("undefined"));
-  Tensor h = z;
+  return run(z, true, training);
+}
+
+// Layer i: linear, batch norm (use_bn), activation, dropout (training). Without batch norm a relu
+// or sigmoid layer is one linear_act node (bias and activation in place on the product: one
+// tensor, no second pass); `first_is_product`: layer 0's product is h already.
+Tensor DNN::run(Tensor h, bool first_is_product, bool training) const {
   for (size_t i = 0; i < linears_->size(); ++i) {
-    if (i > 0) h = (*linears_)[i]->forward(h);
-    if (use_bn_) h = (*bn_)[i]->forward(h, training);
-    h = (*acts_)[i]->forward(h, training);
+    const Linear& lin = *(*linears_)[i];
+    const ActKind kind = (*acts_)[i]->kind();
+    const bool product_given = i == 0 && first_is_product;
+    if (!product_given && !use_bn_ && (kind == ActKind::Relu || kind == ActKind::Sigmoid)) {
+      h = linear_act(h, lin.weight(), lin.bias(), kind == ActKind::Relu ? UnaryOp::Relu : UnaryOp::Sigmoid);
+    } else {
+      if (!product_given) h = lin.forward(h);
+      if (use_bn_) h = (*bn_)[i]->forward(h, training);
+      h = (*acts_)[i]->forward(h, training);
+    }
     if (training && dropout_ > 0) h = dropout(h, dropout_, true, external_gen_ ? *external_gen_ : dropout_gen_);
   }
   return h;

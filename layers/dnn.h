@@ -45,6 +45,7 @@ class DNN : public Module {
  private:
   int64_t in_;
   std::vector<int64_t> hidden_;
+  Tensor run(Tensor h, bool first_is_product, bool training) const;
   double l2_, dropout_;
   bool use_bn_;
   std::shared_ptr<ModuleList<Linear>> linears_;

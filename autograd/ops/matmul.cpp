@@ -63,19 +63,24 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a, bool trans_b) {
   return c.reshape({B, M, c.size(1)});
 }
 
-// x [..., D] (2-D or 3-D), w [H, D], b [H] or undefined -> y [..., H].
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
-  check_float_pair("linear", x, "input", w, "weight");
+namespace {
+
+// y = x wᵀ + b, then (act non-null) y = act(y) in place: one node, one output tensor. Backward:
+// G = dL/dy, through the activation first (relu' from y: y > 0 exactly where x wᵀ + b > 0;
+// sigmoid' = y (1 - y)), then
+//   gx = G w ([R,H][H,D]),  gw = Gᵀ x ([H,R][R,D]: the sum over all R rows),  gb = 1ᵀ G.
+Tensor linear_impl(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, const UnaryOp* act) {
+  check_float_pair(op, x, "input", w, "weight");
   if (x.ndim() != 2 && x.ndim() != 3)
-    fail("linear", "input must be 2-D or 3-D [..., D], got x ", x.describe(), " (weight ", w.describe(), ")");
+    fail(op, "input must be 2-D or 3-D [..., D], got x ", x.describe(), " (weight ", w.describe(), ")");
   if (w.ndim() != 2 || w.size(1) != x.size(-1))
-    fail("linear", "weight must be [H, D] with D = x.size(-1), got x ", x.describe(), ", weight ", w.describe());
+    fail(op, "weight must be [H, D] with D = x.size(-1), got x ", x.describe(), ", weight ", w.describe());
   const int64_t D = x.size(-1), H = w.size(0), R = x.ndim() == 3 ? x.size(0) * x.size(1) : x.size(0);
   if (b.defined()) {
-    check_same_dtype("linear", b, w);
-    check_same_device("linear", b, w);
+    check_same_dtype(op, b, w);
+    check_same_device(op, b, w);
     if (b.shape() != Shape{H})
-      fail("linear", "bias must be [H] = [", H, "], got bias ", b.describe(), " (weight ", w.describe(), ")");
+      fail(op, "bias must be [H] = [", H, "], got bias ", b.describe(), " (weight ", w.describe(), ")");
   }
   std::vector<int64_t> ys = x.shape().vec();
   ys.back() = H;
@@ -84,21 +89,27 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   Tensor x2 = x.detach().reshape({R, D});
   Backend& be = backend_for(x);
   if (b.defined()) {
-    be.expand(b, y2);                       // every row starts as b ...
+    be.expand(b, y2);                           // every row starts as b ...
     be.gemm(x2, false, w, true, y2, 1.0, 1.0);  // ... and accumulates x w^T
   } else {
     be.gemm(x2, false, w, true, y2, 1.0, 0.0);
   }
+  if (act) be.unary_forward(*act, y2, y2);  // in place: elementwise
   Tensor xd = w.requires_grad() ? x2 : Tensor();
   Tensor wd = x.requires_grad() ? w.detach() : Tensor();
+  Tensor yd = act ? y.detach() : Tensor();
+  const bool has_act = act != nullptr;
+  const UnaryOp a = act ? *act : UnaryOp::Relu;
   Shape xs = x.shape();
-  // y2 = x2 w^T + 1 b^T with x2 = x as [R, D] and G2 = dL/dy as [R, H]:
-  //   gx = G2 w          ([R,H][H,D])
-  //   gw = G2^T x2       ([H,R][R,D]; the sum over all R rows, batch included)
-  //   gb = 1^T G2        (column sums of G2)
-  return record("linear", y, {x, w, b}, [xd, wd, xs, R, D, H](const TensorList& g, const Needs& n) {
+  return record(op, y, {x, w, b}, [xd, wd, yd, has_act, a, xs, R, D, H](const TensorList& g, const Needs& n) {
     Tensor g2 = g[0].reshape({R, H});
     Backend& be = backend_for(g2);
+    if (has_act) {  // through the activation, from its output
+      Tensor pre = Tensor::empty({R, H}, g2.dtype(), g2.device());
+      const Tensor y2 = yd.reshape({R, H});
+      be.unary_backward(a, y2, y2, g2, pre, 0.0);
+      g2 = pre;
+    }
     Tensor gx, gw, gb;
     if (n[0]) {
       gx = Tensor::empty(xs, g2.dtype(), g2.device());
@@ -115,6 +126,18 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
     }
     return TensorList{gx, gw, gb};
   });
+}
+
+}  // namespace
+
+// x [..., D] (2-D or 3-D), w [H, D], b [H] or undefined -> y [..., H].
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) { return linear_impl("linear", x, w, b, nullptr); }
+
+// act(x wᵀ + b) for act = Relu or Sigmoid: linear then the activation, in one node and one tensor.
+Tensor linear_act(const Tensor& x, const Tensor& w, const Tensor& b, UnaryOp act) {
+  if (act != UnaryOp::Relu && act != UnaryOp::Sigmoid)
+    fail("linear_act", "the activation must be relu or sigmoid, got ", unary_op_name(act));
+  return linear_impl("linear_act", x, w, b, &act);
 }
 
 }  // namespace dien
