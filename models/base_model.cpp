@@ -65,6 +65,8 @@ Tensor BaseCtrModel::regularization_loss(const data::Batch& batch) const {
   std::vector<std::string> used = sparse_;
   used.insert(used.end(), hist_.begin(), hist_.end());
   used.insert(used.end(), other_varlen_.begin(), other_varlen_.end());
+  // A zero weight computes and back-propagates nothing (no lookup of the batch's rows).
+  if (options_.l2_reg_embedding == 0.0) return dnn_->l2_loss();
   Tensor e = options_.l2_embedding_scope == "all" ? embedding_dict_->l2_all() : embedding_dict_->l2_used(batch, used);
   return e * options_.l2_reg_embedding + dnn_->l2_loss();
 }

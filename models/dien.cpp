@@ -102,6 +102,8 @@ Tensor DienModel::regularization_loss(const data::Batch& batch) const {
   // The negatives are rows the batch uses only where it has them (training batches do).
   if (options_.use_negsampling && batch.x.count(neg_hist_[0]))
     used.insert(used.end(), neg_hist_.begin(), neg_hist_.end());
+  // A zero weight computes and back-propagates nothing (no lookup of the batch's rows).
+  if (options_.l2_reg_embedding == 0.0) return dnn_->l2_loss();
   Tensor e = options_.l2_embedding_scope == "all" ? embedding_dict_->l2_all() : embedding_dict_->l2_used(batch, used);
   return e * options_.l2_reg_embedding + dnn_->l2_loss();
 }

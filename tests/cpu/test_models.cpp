@@ -376,3 +376,21 @@ TEST_CASE("models: Module::to keeps every handle (CPU to CPU here)", "[models]")
   for (auto& [n, t] : m->state_dict()) REQUIRE(values(t) == values(before.at(n)));
   REQUIRE(m->config()["options"]["device"] == "cpu");
 }
+
+TEST_CASE("models: a regularization term whose weight is 0 is not computed", "[models]") {
+  for (const auto& kind : {std::string("dien"), std::string("din"), std::string("base")}) {
+    INFO(kind);
+    ModelOptions o = small_options(kind, "AUGRU");
+    o.l2_reg_embedding = 0;
+    o.l2_reg_dnn = 0;
+    auto m = make_model(o, small_features());
+    Generator g(9);
+    data::Batch batch = small_batch(g, {5, 0, 3, 1, 2});
+    Tensor r = m->regularization_loss(batch);
+    REQUIRE(r.item() == 0.0);
+    REQUIRE_FALSE(r.requires_grad());  // no graph: nothing to back-propagate
+    o.l2_reg_embedding = 1e-3;
+    auto m2 = make_model(o, small_features());
+    REQUIRE(m2->regularization_loss(batch).requires_grad());
+  }
+}
