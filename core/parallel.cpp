@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/parallel.h"
 
+#include <pthread.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -55,9 +56,16 @@ thread_local bool t_in_loop = false;  // this thread runs a chunk of a parallel 
 
 class Pool {
  public:
+  // The process's pool, never destroyed (workers may outlive static destructors). A child of
+  // fork() has none of its parent's workers: it starts a pool of its own (the parent's is left,
+  // its locks possibly held by threads that do not exist in the child).
   static Pool& get() {
-    static Pool* pool = new Pool();  // never destroyed: workers may outlive static destructors
-    return *pool;
+    static std::once_flag once;
+    std::call_once(once, [] {
+      current_ = new Pool();
+      pthread_atfork(nullptr, nullptr, [] { current_ = new Pool(); });
+    });
+    return *current_;
   }
 
   // Runs `job` on the caller and up to `helpers` workers; false (nothing run) if another thread
@@ -133,6 +141,7 @@ class Pool {
   int running_ = 0;  // workers inside it
   std::atomic<int> running_a_{0};
   std::vector<std::thread> workers_;
+  static inline Pool* current_ = nullptr;
 };
 
 }  // namespace

@@ -15,7 +15,8 @@
 //     and then sleeps on a condition variable: waiting is passive, so a busy machine gets its
 //     cores back;
 //   - a loop started inside another (or while another thread of the process owns the pool) runs
-//     on its caller alone: no nested teams, no oversubscription.
+//     on its caller alone: no nested teams, no oversubscription;
+//   - a child of fork() gets a pool of its own (the parent's workers do not exist there).
 // Results must not depend on how the range is chunked: f writes disjoint parts of its output.
 #pragma once
 #include <cstdint>

@@ -4,6 +4,9 @@
 // and concurrent loops; exceptions).
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -125,4 +128,26 @@ TEST_CASE("threads: loops from several threads at once each cover their range", 
     });
   for (auto& t : callers) t.join();
   for (int64_t c : covered) REQUIRE(c == 50 * (1 << 14));
+}
+
+TEST_CASE("threads: a child of fork() runs parallel loops with a pool of its own", "[threads][cpu]") {
+  ThreadScope two(2);
+  Split before = split_of(1 << 20);  // the parent's workers exist now
+  REQUIRE(before.covered == (1 << 20));
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {  // child: a hang (waiting for the parent's workers) is killed by the alarm
+    alarm(30);
+    Split s = split_of(1 << 20);
+    std::atomic<int64_t> n{0};
+    cpu::parallel_for(1 << 16, 64, [&](int64_t b, int64_t e) { n += e - b; });
+    _exit(s.covered == (1 << 20) && n == (1 << 16) ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  INFO("child status " << status);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  Split after = split_of(1 << 20);  // and the parent's pool still works
+  REQUIRE(after.covered == (1 << 20));
 }
