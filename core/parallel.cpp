@@ -78,8 +78,7 @@ class Pool {
       std::lock_guard<std::mutex> lk(m_);
       job_ = &job;
       want_ = helpers;
-      ++gen_;
-      gen_seen_.store(gen_, std::memory_order_release);
+      gen_.fetch_add(1, std::memory_order_release);
     }
     cv_work_.notify_all();
     t_in_loop = true;
@@ -91,7 +90,7 @@ class Pool {
     want_ = 0;
     if (running_ > 0) {
       lk.unlock();
-      for (int i = 0; i < kSpins && running_a_.load(std::memory_order_acquire) > 0; ++i) cpu_relax();
+      for (int i = 0; i < kSpins && running_.load(std::memory_order_acquire) > 0; ++i) cpu_relax();
       lk.lock();
       cv_done_.wait(lk, [&] { return running_ == 0; });
     }
@@ -111,35 +110,31 @@ class Pool {
     // none: it joins that loop, or finds an old one finished (job_ null or full) and sleeps.
     uint64_t seen = 0;
     for (;;) {
-      for (int i = 0; i < kSpins && gen_seen_.load(std::memory_order_acquire) == seen; ++i) cpu_relax();
+      for (int i = 0; i < kSpins && gen_.load(std::memory_order_acquire) == seen; ++i) cpu_relax();
       std::unique_lock<std::mutex> lk(m_);
       cv_work_.wait(lk, [&] { return gen_ != seen; });
       seen = gen_;
       if (want_ == 0 || !job_) continue;
       --want_;
       ++running_;
-      running_a_.store(running_, std::memory_order_release);
       Job* job = job_;
       lk.unlock();
       t_in_loop = true;
       job->run();
       t_in_loop = false;
       lk.lock();
-      --running_;
-      running_a_.store(running_, std::memory_order_release);
-      if (running_ == 0) cv_done_.notify_one();
+      if (--running_ == 0) cv_done_.notify_one();
     }
   }
 
   std::mutex owner_;  // held by the thread whose loop the pool runs
   std::mutex m_;
   std::condition_variable cv_work_, cv_done_;
-  uint64_t gen_ = 0;  // loops started (guarded by m_)
-  std::atomic<uint64_t> gen_seen_{0};  // gen_, for spinning without the lock
+  // Written under m_; atomic so that a spinning thread may read them without it.
+  std::atomic<uint64_t> gen_{0};  // loops started
   Job* job_ = nullptr;
   int want_ = 0;     // workers that may still join the current loop
-  int running_ = 0;  // workers inside it
-  std::atomic<int> running_a_{0};
+  std::atomic<int> running_{0};  // workers inside it (written under m_, like gen_)
   std::vector<std::thread> workers_;
   static inline Pool* current_ = nullptr;
 };
