@@ -42,6 +42,7 @@
 #include <algorithm>
 #include <cstring>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu/cpu_backend.h"
@@ -351,12 +352,13 @@ void CpuBackend::rnn_scan_forward(RnnCell cell, GateLayout layout, const Tensor&
   if (gi.dtype() == DType::F32) {
     scan_forward_f32(cell, layout, s, gi.data<float>(), nullable_data<float>(att), nullable_data<float>(h0),
                      w_hh.data<float>(), nullable_data<float>(b_hh), states.data<float>(), last.data<float>(),
-                     nullable_data<float>(ws), B, Tn, H);
+                     nullable_data<float>(ws), Tn, H);
     return;
   }
   dispatch_float(gi.dtype(), "rnn_scan_forward", [&](auto tag) {
     using T = decltype(tag);
-    scan_forward<T>(cell, layout, s, gi.data<T>(), nullable_data<T>(att), nullable_data<T>(h0), w_hh.data<T>(), nullable_data<T>(b_hh),
+    if constexpr (std::is_same_v<T, double>)  // (float32 returned above)
+      scan_forward<T>(cell, layout, s, gi.data<T>(), nullable_data<T>(att), nullable_data<T>(h0), w_hh.data<T>(), nullable_data<T>(b_hh),
                     states.data<T>(), last.data<T>(), nullable_data<T>(ws), B, Tn, H);
   });
 }
@@ -370,11 +372,11 @@ void CpuBackend::rnn_scan_forward_x(RnnCell cell, GateLayout layout, const Tenso
     Backend::rnn_scan_forward_x(cell, layout, x, w_ih, b_ih, lengths, att, h0, w_hh, b_hh, states, last, ws);
     return;
   }
-  const int64_t B = states.size(0), Tn = states.size(1), H = states.size(2), D = x.size(2);
+  const int64_t Tn = states.size(1), H = states.size(2), D = x.size(2);
   const Schedule s = make_schedule(lengths);
   scan_forward_f32(cell, layout, s, nullptr, nullable_data<float>(att), nullable_data<float>(h0), w_hh.data<float>(),
-                   nullable_data<float>(b_hh), states.data<float>(), last.data<float>(), nullable_data<float>(ws), B,
-                   Tn, H, x.data<float>(), D, w_ih.data<float>(), nullable_data<float>(b_ih));
+                   nullable_data<float>(b_hh), states.data<float>(), last.data<float>(), nullable_data<float>(ws), Tn,
+                   H, x.data<float>(), D, w_ih.data<float>(), nullable_data<float>(b_ih));
 }
 
 // Shapes as in the forward; g_states [B,T,H] and g_last [B,H] may be null. Overwrites g_gi
@@ -390,12 +392,13 @@ void CpuBackend::rnn_scan_backward(RnnCell cell, GateLayout layout, const Tensor
     scan_backward_f32(cell, layout, s, nullable_data<float>(att), nullable_data<float>(h0), w_hh.data<float>(),
                       states.data<float>(), ws.data<float>(), nullable_data<float>(g_states),
                       nullable_data<float>(g_last), g_gi.data<float>(), nullable_data<float>(g_h0),
-                      nullable_data<float>(g_att), nullable_data<float>(g_w_hh), nullable_data<float>(g_b_hh), B, Tn, H);
+                      nullable_data<float>(g_att), nullable_data<float>(g_w_hh), nullable_data<float>(g_b_hh), Tn, H);
     return;
   }
   dispatch_float(gi.dtype(), "rnn_scan_backward", [&](auto tag) {
     using T = decltype(tag);
-    scan_backward<T>(cell, layout, s, nullable_data<T>(att), nullable_data<T>(h0), w_hh.data<T>(), states.data<T>(), ws.data<T>(),
+    if constexpr (std::is_same_v<T, double>)  // (float32 returned above)
+      scan_backward<T>(cell, layout, s, nullable_data<T>(att), nullable_data<T>(h0), w_hh.data<T>(), states.data<T>(), ws.data<T>(),
                      nullable_data<T>(g_states), nullable_data<T>(g_last), g_gi.data<T>(), nullable_data<T>(g_h0), nullable_data<T>(g_att),
                      nullable_data<T>(g_w_hh), nullable_data<T>(g_b_hh), B, Tn, H);
   });
@@ -413,7 +416,7 @@ void CpuBackend::rnn_scan_backward_x(RnnCell cell, GateLayout layout, const Tens
                                  g_x, g_h0, g_att, g_w_ih, g_b_ih, g_w_hh, g_b_hh);
     return;
   }
-  const int64_t B = states.size(0), Tn = states.size(1), H = states.size(2);
+  const int64_t Tn = states.size(1), H = states.size(2);
   const Schedule s = make_schedule(lengths);
   ScanInputGrads in;
   in.x = x ? x->data<float>() : nullptr;
@@ -426,7 +429,7 @@ void CpuBackend::rnn_scan_backward_x(RnnCell cell, GateLayout layout, const Tens
                     states.data<float>(), ws.data<float>(), nullable_data<float>(g_states),
                     nullable_data<float>(g_last), nullptr, g_h0 ? g_h0->data<float>() : nullptr,
                     g_att ? g_att->data<float>() : nullptr, g_w_hh ? g_w_hh->data<float>() : nullptr,
-                    g_b_hh ? g_b_hh->data<float>() : nullptr, B, Tn, H, in);
+                    g_b_hh ? g_b_hh->data<float>() : nullptr, Tn, H, in);
 }
 
 }  // namespace dien::cpu

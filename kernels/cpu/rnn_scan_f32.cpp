@@ -91,12 +91,49 @@ void pack_gates(const float* w, const float* b, int64_t H, int64_t K, int64_t gs
     for (int64_t g = 0; g < 3; ++g) std::memcpy(&bias[g * gs], b + g * H, H * sizeof(float));
 }
 
+// w [rows, cols] copied into rows of ld >= cols floats, zeros in the padding.
+std::vector<float> pad_rows(const float* w, int64_t rows, int64_t cols, int64_t ld) {
+  std::vector<float> out(rows * ld, 0.f);
+  for (int64_t i = 0; i < rows; ++i) std::memcpy(&out[i * ld], w + i * cols, cols * sizeof(float));
+  return out;
+}
+
+// Step t's x rows [D] of the running rows rows[0..na) into dst (row stride ld, padding lanes 0),
+// and a prefetch of each row's step t + next_step (the step the scan visits next).
+void gather_rows(const float* x, const int64_t* rows, int64_t na, int64_t Tn, int64_t t, int64_t D, float* dst,
+                 int64_t ld, int64_t next_step) {
+  const bool prefetch = t + next_step >= 0 && t + next_step < Tn;
+  for (int64_t m = 0; m < na; ++m) {
+    const float* src = x + (rows[m] * Tn + t) * D;
+    std::memcpy(dst + m * ld, src, D * sizeof(float));
+    std::fill(dst + m * ld + D, dst + (m + 1) * ld, 0.f);
+    if (prefetch)  // every cache line of it
+      for (int64_t k = 0; k < D; k += 16) __builtin_prefetch(src + next_step * D + k, 0, 3);
+  }
+}
+
+// out[j] = Σ_r a[r, j] over the n rows of a [n, cols].
+void column_sums(const float* a, int64_t n, int64_t cols, float* out) {
+  std::fill(out, out + cols, 0.f);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t j = 0; j < cols; ++j) out[j] += a[r * cols + j];
+}
+
+// out [rows, cols] = Σ_k part[k] over the nb blocks' shares part [nb, rows, ld], in block order.
+void add_blocks(const std::vector<float>& part, int64_t nb, int64_t rows, int64_t ld, int64_t cols, float* out) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      float acc = 0.f;
+      for (int64_t k = 0; k < nb; ++k) acc += part[(k * rows + i) * ld + j];
+      out[i * cols + j] = acc;
+    }
+}
+
 }  // namespace
 
 void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const float* gi, const float* att,
                       const float* h0, const float* w_hh, const float* b_hh, float* states, float* last, float* ws,
-                      int64_t B, int64_t Tn, int64_t H, const float* x, int64_t D, const float* w_ih,
-                      const float* b_ih) {
+                      int64_t Tn, int64_t H, const float* x, int64_t D, const float* w_ih, const float* b_ih) {
   const isa::Kernels& K = isa::select_kernels();
   const isa::Cell c = isa_cell(cell);
   const bool lbr = layout == GateLayout::LinearBeforeReset;
@@ -123,7 +160,7 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
       float* gh = scratch(1, R * H3p + slack);
       float* rh = scratch(2, lbr ? 0 : R * Hp);
       std::fill(h, h + R * Hp, 0.f);
-      std::fill(gh, gh + R * H3p + slack, 0.f);
+      std::fill(gh + R * H3p, gh + R * H3p + slack, 0.f);  // (rows are written before they are read)
       if (!lbr) std::fill(rh, rh + R * Hp, 0.f);
       if (h0)
         for (int64_t m = 0; m < R; ++m) std::memcpy(&h[m * Hp], h0 + blk.rows[m] * H, H * sizeof(float));
@@ -135,12 +172,7 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
         const int64_t na = blk.active[t];
         st.t = t;
         if (x) {  // this step's projections of the block's running rows, in cache
-          for (int64_t m = 0; m < na; ++m) {
-            const float* row = x + (blk.rows[m] * Tn + t) * D;
-            std::memcpy(xg + m * D, row, D * sizeof(float));
-            if (t + 1 < Tn)  // the next step's row, D floats on: every cache line of it
-              for (int64_t k = 0; k < D; k += 16) __builtin_prefetch(row + D + k, 0, 3);
-          }
+          gather_rows(x, blk.rows.data(), na, Tn, t, D, xg, D, +1);
           K.gemm(na, H3p, D, xg, D, wit.data(), H3p, gib, H3p, bias_ih.data(), false);
           st.gi_blk = gib;
         }
@@ -168,14 +200,13 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
 void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const float* att, const float* h0,
                        const float* w_hh, const float* states, const float* ws, const float* g_states,
                        const float* g_last, float* g_gi, float* g_h0, float* g_att, float* g_w_hh, float* g_b_hh,
-                       int64_t B, int64_t Tn, int64_t H, const ScanInputGrads& in) {
+                       int64_t Tn, int64_t H, const ScanInputGrads& in) {
   const isa::Kernels& K = isa::select_kernels();
   const isa::Cell c = isa_cell(cell);
   const bool lbr = layout == GateLayout::LinearBeforeReset;
   const int64_t Hp = padded(H, K.width), H3 = 3 * H;
   // W_hh packed [3H, Hp]: the right operand of dh_{t-1} += G W_hh.
-  std::vector<float> wp(H3 * Hp, 0.f);
-  for (int64_t i = 0; i < H3; ++i) std::memcpy(&wp[i * Hp], w_hh + i * H, H * sizeof(float));
+  const std::vector<float> wp = pad_rows(w_hh, H3, H, Hp);
   const std::vector<Block> blocks = make_blocks(s);
   const int64_t nb = static_cast<int64_t>(blocks.size());
   // Each block's share of g_w_hh [3H, Hp] and g_b_hh [3H].
@@ -184,9 +215,7 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
   // each block's share of g_w_ih [3H, Dp] and g_b_ih [3H].
   const bool local_gi = g_gi == nullptr;
   const int64_t D = in.D, Dp = padded(std::max<int64_t>(D, 1), K.width);
-  std::vector<float> wihp(local_gi && in.g_x ? H3 * Dp : 0, 0.f);
-  if (!wihp.empty())
-    for (int64_t i = 0; i < H3; ++i) std::memcpy(&wihp[i * Dp], in.w_ih + i * D, D * sizeof(float));
+  const std::vector<float> wihp = local_gi && in.g_x ? pad_rows(in.w_ih, H3, D, Dp) : std::vector<float>();
   std::vector<float> gwi_part(local_gi && in.g_w_ih ? nb * H3 * Dp : 0), gbi_part(local_gi && in.g_b_ih ? nb * H3 : 0);
 
   parallel_run(nb, 1, num_threads(), [&](int64_t k0, int64_t k1) {
@@ -229,15 +258,8 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
           for (int64_t m = 0; m < na; ++m)
             std::memcpy(in.g_x + (blk.rows[m] * Tn + t) * D, gxb + m * Dp, D * sizeof(float));
         }
-        if (XR)  // x rows of this step, the right operand of g_w_ih (padding lanes 0)
-          for (int64_t m = 0; m < na; ++m) {
-            float* dst = XR + (blk.offset[t] + m) * Dp;
-            const float* src = in.x + (blk.rows[m] * Tn + t) * D;
-            std::memcpy(dst, src, D * sizeof(float));
-            std::fill(dst + D, dst + Dp, 0.f);
-            if (t > 0)  // the previous step's row, used next
-              for (int64_t k = 0; k < D; k += 16) __builtin_prefetch(src - D + k, 0, 3);
-          }
+        if (XR)  // x rows of this step, the right operand of g_w_ih
+          gather_rows(in.x, blk.rows.data(), na, Tn, t, D, XR + blk.offset[t] * Dp, Dp, -1);
         std::swap(carry, next);
       }
       for (int64_t m = 0; m < R; ++m) {
@@ -266,49 +288,16 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
           K.gemm_tn(H, Hp, N, G + 2 * H, H3, RH, Hp, gw + 2 * H * Hp, Hp, false);
         }
       }
-      if (g_b_hh) {
-        float* gb = &gb_part[k * H3];
-        std::fill(gb, gb + H3, 0.f);
-        for (int64_t r = 0; r < N; ++r)
-          for (int64_t j = 0; j < H3; ++j) gb[j] += G[r * H3 + j];
-      }
+      if (g_b_hh) column_sums(G, N, H3, &gb_part[k * H3]);
       if (XR) K.gemm_tn(H3, Dp, N, GI, H3, XR, Dp, &gwi_part[k * H3 * Dp], Dp, false);
-      if (local_gi && in.g_b_ih) {
-        float* gb = &gbi_part[k * H3];
-        std::fill(gb, gb + H3, 0.f);
-        for (int64_t r = 0; r < N; ++r)
-          for (int64_t j = 0; j < H3; ++j) gb[j] += GI[r * H3 + j];
-      }
+      if (local_gi && in.g_b_ih) column_sums(GI, N, H3, &gbi_part[k * H3]);
     }
   });
-  if (local_gi && in.g_w_ih)
-    for (int64_t i = 0; i < H3; ++i)
-      for (int64_t j = 0; j < D; ++j) {
-        float acc = 0.f;
-        for (int64_t k = 0; k < nb; ++k) acc += gwi_part[(k * H3 + i) * Dp + j];
-        in.g_w_ih[i * D + j] = acc;
-      }
-  if (local_gi && in.g_b_ih)
-    for (int64_t j = 0; j < H3; ++j) {
-      float acc = 0.f;
-      for (int64_t k = 0; k < nb; ++k) acc += gbi_part[k * H3 + j];
-      in.g_b_ih[j] = acc;
-    }
   // The blocks' shares, added in block order.
-  if (g_w_hh)
-    for (int64_t i = 0; i < H3; ++i)
-      for (int64_t j = 0; j < H; ++j) {
-        float acc = 0.f;
-        for (int64_t k = 0; k < nb; ++k) acc += gw_part[(k * H3 + i) * Hp + j];
-        g_w_hh[i * H + j] = acc;
-      }
-  if (g_b_hh)
-    for (int64_t j = 0; j < H3; ++j) {
-      float acc = 0.f;
-      for (int64_t k = 0; k < nb; ++k) acc += gb_part[k * H3 + j];
-      g_b_hh[j] = acc;
-    }
-  (void)B;
+  if (local_gi && in.g_w_ih) add_blocks(gwi_part, nb, H3, Dp, D, in.g_w_ih);
+  if (local_gi && in.g_b_ih) add_blocks(gbi_part, nb, 1, H3, H3, in.g_b_ih);
+  if (g_w_hh) add_blocks(gw_part, nb, H3, Hp, H, g_w_hh);
+  if (g_b_hh) add_blocks(gb_part, nb, 1, H3, H3, g_b_hh);
 }
 
 }  // namespace dien::cpu

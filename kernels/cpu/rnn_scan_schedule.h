@@ -26,7 +26,7 @@ Schedule make_schedule(const Tensor& lengths);
 // rows' projections x W_ihᵀ + b_ih step by step (rnn_scan_forward_x).
 void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const float* gi, const float* att,
                       const float* h0, const float* w_hh, const float* b_hh, float* states, float* last, float* ws,
-                      int64_t B, int64_t Tn, int64_t H, const float* x = nullptr, int64_t D = 0,
+                      int64_t Tn, int64_t H, const float* x = nullptr, int64_t D = 0,
                       const float* w_ih = nullptr, const float* b_ih = nullptr);
 // With g_gi null, g_gi stays in the blocks' buffers and the inputs' gradients are formed there:
 // g_x = g_gi W_ih [B,T,D] (w_ih [3H,D]), g_w_ih = g_giᵀ x [3H,D] (x [B,T,D]), g_b_ih = Σ g_gi [3H],
@@ -42,6 +42,6 @@ struct ScanInputGrads {
 void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const float* att, const float* h0,
                        const float* w_hh, const float* states, const float* ws, const float* g_states,
                        const float* g_last, float* g_gi, float* g_h0, float* g_att, float* g_w_hh, float* g_b_hh,
-                       int64_t B, int64_t Tn, int64_t H, const ScanInputGrads& in = {});
+                       int64_t Tn, int64_t H, const ScanInputGrads& in = {});
 
 }  // namespace dien::cpu
