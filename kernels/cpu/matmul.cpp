@@ -19,21 +19,7 @@ namespace dien::cpu {
 
 namespace {
 
-template <class T>
-using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using Map = Eigen::Map<RowMat<T>>;
-
-// c (=|+=) alpha * opa * opb, where opa/opb are (possibly transposed) Eigen maps.
-template <class T, class C, class A, class B>
-void gemm_into(C& c, const A& opa, const B& opb, T alpha, T beta) {
-  if (beta == T(0)) {
-    c.noalias() = alpha * (opa * opb);
-  } else {
-    if (beta != T(1)) c *= beta;
-    c.noalias() += alpha * (opa * opb);
-  }
-}
+#include "kernels/cpu/isa/eigen_gemm.inc"  // eigen_gemm<T>: the baseline build's Eigen GEMM
 
 // Multiply-adds below which a product runs on one thread, and the panel size above it.
 constexpr int64_t kGemmSerialFlops = 1 << 18;
@@ -49,19 +35,7 @@ void gemm_block(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64
       return;
     }
   }
-  using Stride = Eigen::OuterStride<>;
-  Eigen::Map<RowMat<T>, 0, Stride> cm(c, M, N, Stride(ldc));
-  if (K == 0) {  // empty inner dimension: the product is zero
-    if (beta == T(0)) cm.setZero();
-    else cm *= beta;
-    return;
-  }
-  Eigen::Map<const RowMat<T>, 0, Stride> am(a, ta ? K : M, ta ? M : K, Stride(lda));
-  Eigen::Map<const RowMat<T>, 0, Stride> bm(b, tb ? N : K, tb ? K : N, Stride(ldb));
-  if (!ta && !tb) gemm_into<T>(cm, am, bm, alpha, beta);
-  else if (!ta && tb) gemm_into<T>(cm, am, bm.transpose(), alpha, beta);
-  else if (ta && !tb) gemm_into<T>(cm, am.transpose(), bm, alpha, beta);
-  else gemm_into<T>(cm, am.transpose(), bm.transpose(), alpha, beta);
+  eigen_gemm<T>(a, ta, b, tb, c, M, N, K, alpha, beta, lda, ldb, ldc);
 }
 
 // c [M,N] (contiguous) = alpha op(a) op(b) + beta c, in panels of rows of c (columns when M is

@@ -6,6 +6,7 @@
 #define Eigen dien_eigen_avx2
 #include <Eigen/Core>
 
+#define DIEN_ISA_EIGEN_SGEMM 1
 namespace dien::isa::avx2 {
 #include "kernels/cpu/isa/eigen_gemm.inc"
 }  // namespace dien::isa::avx2

@@ -6,6 +6,7 @@
 #define Eigen dien_eigen_avx512
 #include <Eigen/Core>
 
+#define DIEN_ISA_EIGEN_SGEMM 1
 namespace dien::isa::avx512 {
 #include "kernels/cpu/isa/eigen_gemm.inc"
 }  // namespace dien::isa::avx512
