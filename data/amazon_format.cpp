@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "data/parse_values.h"
 #include "data/rows.h"
 #include "data/text_io.h"
 
@@ -19,7 +20,7 @@ const char* const kNames[6] = {"label", "user", "item", "category", "item_histor
 
 Place at(const LineReader& in, int64_t col) { return Place{in.path(), in.line_no(), col, kNames[col - 1]}; }
 
-// Splits the two history fields; checks they have the same number of non-empty values.
+// Splits the two history fields; checks they have the same number of non-empty UTF-8 values.
 void split_histories(const LineReader& in, std::string_view items, std::string_view cats,
                      std::vector<std::string_view>& hi, std::vector<std::string_view>& hc) {
   hi = items.empty() ? std::vector<std::string_view>{} : split(items, kSep);
@@ -30,20 +31,23 @@ void split_histories(const LineReader& in, std::string_view items, std::string_v
   for (size_t i = 0; i < hi.size(); ++i) {
     if (hi[i].empty()) fail(kOp, describe(at(in, 5)), ": empty value at history position ", i + 1);
     if (hc[i].empty()) fail(kOp, describe(at(in, 6)), ": empty value at history position ", i + 1);
+    for (int64_t c : {5, 6}) {
+      Place p = at(in, c);
+      p.name.append("[").append(std::to_string(i + 1)).append("]");
+      check_utf8(c == 5 ? hi[i] : hc[i], kOp, p);
+    }
   }
 }
 
+// The 6 fields; the user, item and category must be valid UTF-8 (they end up in JSON).
 std::vector<std::string_view> fields_of(const LineReader& in, const std::string& line) {
   auto f = split(line, '\t');
   check_columns(f, 6, kOp, Place{in.path(), in.line_no(), 0, ""});
+  for (int c = 2; c <= 4; ++c) check_utf8(f[static_cast<size_t>(c - 1)], kOp, at(in, c));
   return f;
 }
 
-float parse_label(const LineReader& in, std::string_view s) {
-  const double v = parse_float(s, kOp, at(in, 1));
-  if (v != 0.0 && v != 1.0) fail(kOp, describe(at(in, 1)), ": label must be 0 or 1, got '", std::string(s), "'");
-  return static_cast<float>(v);
-}
+float label_of(const LineReader& in, std::string_view s) { return parse_label(s, /*binary=*/true, kOp, at(in, 1)); }
 
 }  // namespace
 
@@ -55,7 +59,7 @@ AmazonVocabularies AmazonVocabularies::build(const std::string& path) {
   std::vector<std::string_view> hi, hc;
   while (in.next(line)) {
     auto f = fields_of(in, line);
-    parse_label(in, f[0]);
+    label_of(in, f[0]);
     for (int c = 1; c <= 3; ++c)
       if (f[static_cast<size_t>(c)].empty()) fail(kOp, describe(at(in, c + 1)), ": empty value");
     split_histories(in, f[4], f[5], hi, hc);
@@ -164,7 +168,7 @@ void read_amazon(const std::string& path, AmazonVocabularies& v, const AmazonOpt
   int64_t row = 0;
   while (in.next(line)) {
     auto f = fields_of(in, line);
-    const float label = parse_label(in, f[0]);
+    const float label = label_of(in, f[0]);
     const int64_t user = v.user.lookup(f[1], at(in, 2), kOp);
     const int64_t item = v.item.lookup(f[2], at(in, 3), kOp);
     const int64_t cate = v.category.lookup(f[3], at(in, 4), kOp);

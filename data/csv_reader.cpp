@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "data/parse_values.h"
 #include "data/rows.h"
 #include "data/text_io.h"
 
@@ -44,6 +45,78 @@ void check_header(LineReader& in, const CsvSpec& s) {
 
 std::vector<std::string_view> tokens_of(std::string_view v, char sep) {
   return trim(v).empty() ? std::vector<std::string_view>{} : split(v, sep);
+}
+
+// A sparse value: not empty, valid UTF-8 (vocabularies are stored as JSON).
+std::string_view sparse_value(std::string_view raw, const Place& p) {
+  const std::string_view v = trim(raw);
+  if (v.empty()) fail(kOp, describe(p), ": empty value");
+  check_utf8(v, kOp, p);
+  return v;
+}
+
+Place token_place(Place p, size_t i) {
+  p.name.append("[").append(std::to_string(i + 1)).append("]");
+  return p;
+}
+
+// Padding after a varlen column's valid values (its length column says how many are valid).
+bool is_padding(std::string_view t) { return trim(t).empty() || trim(t) == "0"; }
+
+// Length columns given in the file, by name -> column index.
+std::map<std::string, size_t> length_columns(const CsvSpec& spec) {
+  std::map<std::string, size_t> out;
+  for (size_t c = 0; c < spec.columns.size(); ++c)
+    if (spec.columns[c].role == "length") out[spec.columns[c].name] = c;
+  return out;
+}
+
+struct History {
+  std::vector<std::string_view> valid;  // trimmed, oldest -> newest
+  size_t first = 0;                     // valid[first..] are the most recent maxlen, the ones kept
+};
+
+// The values of varlen column c: all its tokens, or as many as its length column says (the rest
+// must be padding: empty or 0); each non-empty UTF-8. Above maxlen the most recent maxlen are
+// kept (every reader does so), or, with "truncate": false, it is an error.
+History history_values(const LineReader& in, const std::vector<std::string_view>& f, size_t c, const CsvSpec& s,
+                       const std::map<std::string, size_t>& length_col) {
+  const CsvColumn& col = s.columns[c];
+  const Place p = at(in, c, s);
+  History h;
+  h.valid = tokens_of(f[c], col.separator);
+  const int64_t tokens = static_cast<int64_t>(h.valid.size());
+  int64_t n = tokens;
+  Place where = p;  // what an over-long history is blamed on
+  auto lc = length_col.find(col.length);
+  if (lc != length_col.end()) {
+    where = at(in, lc->second, s);
+    n = parse_int(trim(f[lc->second]), kOp, where);
+    if (n < 0) fail(kOp, describe(where), ": length ", n, " outside [0, maxlen ", col.maxlen, "] of '", col.name, "'");
+    if (n > tokens) fail(kOp, describe(where), ": length ", n, " but '", col.name, "' has only ", tokens, " values");
+    for (size_t i = static_cast<size_t>(n); i < h.valid.size(); ++i)
+      if (!is_padding(h.valid[i]))
+        fail(kOp, describe(token_place(p, i)), ": value '", escape_bytes(h.valid[i]), "' comes after the ", n,
+             " valid values that length column '", col.length,
+             "' gives, but is not padding (empty or 0); a history runs oldest -> newest, its length counts from the "
+             "first value");
+    h.valid.resize(static_cast<size_t>(n));
+  }
+  for (size_t i = 0; i < h.valid.size(); ++i) {
+    h.valid[i] = trim(h.valid[i]);
+    if (h.valid[i].empty()) fail(kOp, describe(token_place(p, i)), ": empty value");
+    check_utf8(h.valid[i], kOp, token_place(p, i));
+  }
+  if (n > col.maxlen) {
+    if (!col.truncate && lc != length_col.end())
+      fail(kOp, describe(where), ": length ", n, " outside [0, maxlen ", col.maxlen, "] of '", col.name,
+           "' (\"truncate\": false; without it the most recent ", col.maxlen, " are kept)");
+    if (!col.truncate)
+      fail(kOp, describe(where), ": ", n, " values, above maxlen ", col.maxlen, " (\"truncate\": false; without it the most recent ",
+           col.maxlen, " are kept)");
+    h.first = static_cast<size_t>(n - col.maxlen);
+  }
+  return h;
 }
 
 }  // namespace
@@ -100,6 +173,7 @@ CsvSpec CsvSpec::load(const std::string& path) {
 }
 
 CsvVocabularies build_csv_vocabularies(const std::string& path, const CsvSpec& spec) {
+  const auto length_col = length_columns(spec);
   LineReader in(path, kOp);
   if (spec.header) check_header(in, spec);
   std::map<std::string, VocabularyBuilder> b;
@@ -109,10 +183,10 @@ CsvVocabularies build_csv_vocabularies(const std::string& path, const CsvSpec& s
     for (size_t c = 0; c < f.size(); ++c) {
       const CsvColumn& col = spec.columns[c];
       if (col.role == "sparse") {
-        if (trim(f[c]).empty()) fail(kOp, describe(at(in, c, spec)), ": empty value");
-        b[col.table()].add(trim(f[c]));
+        b[col.table()].add(sparse_value(f[c], at(in, c, spec)));
       } else if (col.role == "varlen") {
-        for (auto t : tokens_of(f[c], col.separator)) b[col.table()].add(trim(t));
+        // Every valid value, also those older than the most recent maxlen (as the Amazon reader).
+        for (auto t : history_values(in, f, c, spec, length_col).valid) b[col.table()].add(t);
       }
     }
   }
@@ -172,10 +246,7 @@ void read_csv(const std::string& path, const CsvSpec& spec, CsvVocabularies& v, 
   const FeatureConfig fc = csv_features(spec, v);
   for (auto& [t, voc] : v) voc.set_policy(spec.oov);
   DIEN_CHECK(spec.chunk_rows >= 1, kOp, "chunk_rows must be >= 1, got ", spec.chunk_rows);
-  // Length columns given in the file, by name -> column index.
-  std::map<std::string, size_t> length_col;
-  for (size_t c = 0; c < spec.columns.size(); ++c)
-    if (spec.columns[c].role == "length") length_col[spec.columns[c].name] = c;
+  const auto length_col = length_columns(spec);
   LineReader in(path, kOp);
   if (spec.header) check_header(in, spec);
   Dataset ds = Dataset::empty(fc);
@@ -190,41 +261,19 @@ void read_csv(const std::string& path, const CsvSpec& spec, CsvVocabularies& v, 
       const CsvColumn& col = spec.columns[c];
       const Place p = at(in, c, spec);
       if (col.role == "label") {
-        ds.labels.push_back(static_cast<float>(parse_float(f[c], kOp, p)));
+        ds.labels.push_back(parse_label(f[c], spec.binary_labels, kOp, p));
       } else if (col.role == "dense") {
-        const float x = static_cast<float>(parse_float(f[c], kOp, p));
+        const float x = parse_float32(f[c], kOp, p);
         push_dense(ds, col.name, &x, 1);
       } else if (col.role == "sparse") {
-        const int64_t id = v.at(col.table()).lookup(trim(f[c]), p, kOp);
-        push_sparse(ds, col.name, id);
-        if (col.name == spec.group) group = group_key(v.at(col.table()), trim(f[c]));
+        const std::string_view value = sparse_value(f[c], p);
+        push_sparse(ds, col.name, v.at(col.table()).lookup(value, p, kOp));
+        if (col.name == spec.group) group = group_key(v.at(col.table()), value);
       } else if (col.role == "varlen") {
-        auto tok = tokens_of(f[c], col.separator);
-        int64_t n = static_cast<int64_t>(tok.size());
-        auto lc = length_col.find(col.length);
-        if (lc != length_col.end()) {
-          const Place lp = at(in, lc->second, spec);
-          const int64_t len = parse_int(f[lc->second], kOp, lp);
-          if (len < 0 || len > col.maxlen)
-            fail(kOp, describe(lp), ": length ", len, " outside [0, maxlen ", col.maxlen, "] of '", col.name, "'");
-          if (len > n) fail(kOp, describe(lp), ": length ", len, " but '", col.name, "' has only ", n, " values");
-          n = len;
-          tok.resize(static_cast<size_t>(n));
-        }
-        size_t begin = 0;
-        if (n > col.maxlen) {
-          if (!col.truncate)
-            fail(kOp, describe(p), ": ", n, " values, above maxlen ", col.maxlen, " (set \"truncate\": true to keep the last ",
-                 col.maxlen, ")");
-          begin = static_cast<size_t>(n - col.maxlen);
-          n = col.maxlen;
-        }
+        const History h = history_values(in, f, c, spec, length_col);
         ids.clear();
-        for (size_t i = begin; i < tok.size(); ++i) {
-          Place tp = p;
-          tp.name.append("[").append(std::to_string(i + 1)).append("]");
-          ids.push_back(v.at(col.table()).lookup(trim(tok[i]), tp, kOp));
-        }
+        for (size_t i = h.first; i < h.valid.size(); ++i) ids.push_back(v.at(col.table()).lookup(h.valid[i], token_place(p, i), kOp));
+        const int64_t n = static_cast<int64_t>(ids.size());
         push_varlen(ds, col.name, ids.data(), n);
         auto [it, inserted] = lengths.emplace(col.length, n);
         if (!inserted && it->second != n)

@@ -7,7 +7,7 @@
 //      {"name": "user_id", "role": "sparse", "embedding_dim": 8},
 //      {"name": "price", "role": "dense"},
 //      {"name": "hist_item_id", "role": "varlen", "separator": "|", "maxlen": 50,
-//       "length": "seq_length", "embedding_name": "item_id", "embedding_dim": 8, "truncate": false},
+//       "length": "seq_length", "embedding_name": "item_id", "embedding_dim": 8, "truncate": true},
 //      {"name": "seq_length", "role": "length"},   // optional: else counted from the tokens
 //      {"name": "comment", "role": "ignore"}],
 //    "history_features": ["item_id"], "group": "user_id"}
@@ -16,10 +16,12 @@
 //   dien::data::CsvVocabularies voc = dien::data::build_csv_vocabularies("train.csv", spec);
 //   dien::data::LoadedData d = dien::data::load_csv("train.csv", spec, voc);
 //
-// Sparse and varlen values are strings mapped through one vocabulary per embedding table
-// (ids 1..n, 0 = padding). A varlen value with more than maxlen tokens is an error unless
-// "truncate" (keeps the last maxlen: histories run oldest -> newest); a length column must lie
-// in [0, maxlen] and not exceed the token count. Aux-loss negatives are not generated here.
+// Sparse and varlen values are strings (spaces around them trimmed, valid UTF-8) mapped through
+// one vocabulary per embedding table (ids 1..n, 0 = padding). A varlen value runs oldest ->
+// newest; with a length column, the values after the first `length` must be padding (empty or
+// 0). Above maxlen values the most recent maxlen are kept, as every reader does ("truncate":
+// false makes it an error). Lengths are canonical integers, dense values finite 32-bit floats,
+// labels 0 or 1 (binary_labels). Aux-loss negatives are not generated here.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -41,7 +43,7 @@ struct CsvColumn {
   char separator = '|';        // varlen
   int64_t maxlen = 0;          // varlen
   std::string length;          // varlen: length column name
-  bool truncate = false;       // varlen
+  bool truncate = true;        // varlen: above maxlen keep the most recent maxlen (false: an error)
   std::string table() const { return embedding_name.empty() ? name : embedding_name; }
 };
 
@@ -53,6 +55,9 @@ struct CsvSpec {
   std::vector<std::string> history_features;
   std::string group;
   int64_t chunk_rows = 65536;
+  // Labels must be 0 or 1 (a binary task); false: any finite number (regression). Not part of
+  // the JSON: the task decides (`dien train --task`).
+  bool binary_labels = true;
   // Errors name the JSON path ("columns[2].maxlen: ...").
   static CsvSpec from_json(const nlohmann::json& j);
   static CsvSpec load(const std::string& path);

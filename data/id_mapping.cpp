@@ -2,7 +2,6 @@
 #include "data/id_mapping.h"
 
 #include <algorithm>
-#include <charconv>
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +9,7 @@
 #include "data/amazon_format.h"
 #include "data/csv_reader.h"
 #include "data/movielens_sample.h"
+#include "data/parse_values.h"
 
 namespace dien::data {
 
@@ -17,12 +17,12 @@ namespace {
 constexpr const char* kOp = "id mapping";
 
 int64_t parse_id(std::string_view v, const std::string& where, const std::string& feature) {
-  int64_t id = 0;
-  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), id);
-  if (v.empty() || ec != std::errc() || ptr != v.data() + v.size() || (v.size() > 1 && v[0] == '0'))
-    fail(where.c_str(), "feature '", feature, "': '", std::string(v),
-         "' is not an id (this checkpoint has no vocabularies, so values are the model's integer ids)");
-  return id;
+  const std::optional<int64_t> id = canonical_int(v);
+  if (!id || *id < 0)
+    fail(where.c_str(), "feature '", feature, "': '", escape_bytes(v),
+         "' is not an id (this checkpoint has no vocabularies, so values are the model's integer ids >= 0, "
+         "written canonically)");
+  return *id;
 }
 }  // namespace
 

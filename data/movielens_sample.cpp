@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "data/parse_values.h"
 #include "data/rows.h"
 #include "data/text_io.h"
 
@@ -19,7 +20,7 @@ const char* const kNames[8] = {"user_id", "gender", "age", "hist_movie_id", "his
 
 Place at(const LineReader& in, int64_t col) { return Place{in.path(), in.line_no(), col, kNames[col - 1]}; }
 
-// A parsed line, ids still as text (but checked to be integers).
+// A parsed line, ids still as text (but checked to be canonical integers, so equal ids are equal text).
 struct Line {
   std::vector<std::string_view> f;
   std::vector<std::string_view> hist;  // oldest -> newest, the valid steps only

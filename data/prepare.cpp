@@ -14,6 +14,7 @@
 #include "core/rng.h"
 #include "data/amazon_format.h"
 #include "data/neg_sampler.h"
+#include "data/parse_values.h"
 #include "data/text_io.h"
 
 namespace dien::data {
@@ -122,8 +123,10 @@ UserSequences read_interaction_log(const LogOptions& o) {
       return Place{o.path, in.line_no(), static_cast<int64_t>(c + 1), header.empty() ? std::string(role) : header[c]};
     };
     const double t = parse_float(f[ct], op, place(ct, "time"));
-    for (auto [c, role] : {std::pair{cu, "user"}, std::pair{ci, "item"}, std::pair{cc, "category"}})
+    for (auto [c, role] : {std::pair{cu, "user"}, std::pair{ci, "item"}, std::pair{cc, "category"}}) {
       if (trim(f[c]).empty()) fail(op, describe(place(c, role)), ": empty value");
+      check_utf8(f[c], op, place(c, role));  // written to the samples, later stored as JSON
+    }
     auto [it, inserted] = user_slot.try_emplace(f[cu], users.size());
     if (inserted) {
       users.push_back(f[cu]);
@@ -159,6 +162,7 @@ UserSequences read_s3rec(const std::string& sequences_path, const std::string& a
     if (f.size() < 2 || f[0].empty())
       fail(op, describe(Place{sequences_path, in.line_no(), 0, ""}), ": malformed line: expected 'user item...', got ",
            f.size(), " fields");
+    check_utf8(f[0], op, Place{sequences_path, in.line_no(), 1, "user"});
     users.emplace_back(f[0]);
     events.emplace_back();
     for (size_t i = 1; i < f.size(); ++i) {
@@ -190,6 +194,7 @@ UserSequences read_movielens(const std::string& ratings_path, const std::string&
       auto f = split_quoted(line, ',');
       if (f.size() != 3)
         fail(op, describe(Place{movies_path, in.line_no(), 0, ""}), ": malformed line: expected 3 columns, got ", f.size());
+      check_utf8(f[2], op, Place{movies_path, in.line_no(), 3, "genres"});
       genre[f[0]] = f[2].substr(0, f[2].find('|'));
     }
     in.require_nonempty();
@@ -207,6 +212,7 @@ UserSequences read_movielens(const std::string& ratings_path, const std::string&
     const double r = parse_float(f[2], op, Place{ratings_path, in.line_no(), 3, "rating"});
     const double t = parse_float(f[3], op, Place{ratings_path, in.line_no(), 4, "timestamp"});
     parse_int(f[1], op, Place{ratings_path, in.line_no(), 2, "movieId"});
+    check_utf8(f[0], op, Place{ratings_path, in.line_no(), 1, "userId"});
     if (r < min_rating) continue;
     std::string movie(f[1]);
     auto g = genre.find(movie);

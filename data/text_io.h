@@ -1,22 +1,23 @@
 // SPDX-License-Identifier: MIT
 // Text input/output helpers shared by the readers and writers of data/: a line reader that
-// counts lines and refuses missing or empty files, field splitting, number parsing whose errors
-// name file, line, column (1-based), the column's name and the offending value, and an atomic
-// file writer (temp file + rename, so nothing already written is lost on failure).
+// counts lines, refuses missing or empty files and tells a read error from the end of the file,
+// field splitting, places (file, line, column (1-based), the column's name) for error messages,
+// and an atomic file writer (temp file + rename, so nothing already written is lost on failure).
+// Parsing one value: data/parse_values.h.
 //
 //   dien::data::LineReader in("train.txt", "read_amazon");      // throws if missing
 //   std::string line;
 //   while (in.next(line)) {
 //     auto f = dien::data::split(line, '\t');
 //     dien::data::Place at{in.path(), in.line_no(), 3, "item"};
-//     int64_t v = dien::data::parse_int(f[2], "read_amazon", at);
+//     int64_t v = dien::data::parse_int(f[2], "read_amazon", at);  // data/parse_values.h
 //   }
 //   in.require_nonempty();                                       // "... file is empty"
 //   dien::data::write_atomically("out.txt", [&](std::ostream& os) { os << "..."; });
 #pragma once
 #include <nlohmann/json.hpp>
+#include <cstddef>
 #include <cstdint>
-#include <fstream>
 #include <functional>
 #include <ostream>
 #include <string>
@@ -35,11 +36,26 @@ struct Place {
 // "file:12:3 (column 'item')", "file:12" when column is 0.
 std::string describe(const Place& p);
 
+// The longest line a reader accepts. A line is held in memory whole, so a file without line
+// breaks (or a corrupt one) fails with a clear message instead of exhausting memory.
+constexpr size_t kMaxLineBytes = size_t{64} << 20;
+
 class LineReader {
  public:
+  // Reads up to n bytes into buf: the count, 0 at the end of the input, or -1 with errno set.
+  using ReadFn = std::function<std::ptrdiff_t(char* buf, size_t n)>;
+
   // Throws dien::Error("<op>: cannot open '<path>'") when the file cannot be read.
-  LineReader(std::string path, std::string op);
-  // Next line without its '\n' (and a trailing '\r'); false at the end of the file.
+  LineReader(std::string path, std::string op, size_t max_line_bytes = kMaxLineBytes);
+  // Lines of any byte source; `name` stands for the file in messages.
+  LineReader(std::string name, std::string op, ReadFn read, size_t max_line_bytes = kMaxLineBytes);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+
+  // Next line without its '\n' (and a trailing '\r'); false at the end of the file. A read
+  // error, a line longer than max_line_bytes or no memory for the line throw dien::Error naming
+  // the file and the line: a file is never taken to end early.
   bool next(std::string& line);
   int64_t line_no() const { return line_no_; }
   const std::string& path() const { return path_; }
@@ -47,8 +63,15 @@ class LineReader {
   void require_nonempty() const;
 
  private:
+  bool fill();  // reads more input into buf_; false at the end
   std::string path_, op_;
-  std::ifstream in_;
+  ReadFn read_;
+  int fd_ = -1;
+  size_t max_line_;
+  std::vector<char> buf_;
+  size_t pos_ = 0, end_ = 0;
+  int64_t bytes_ = 0;  // consumed so far, for messages
+  bool eof_ = false;
   int64_t line_no_ = 0;
 };
 
@@ -58,9 +81,7 @@ std::vector<std::string_view> split(std::string_view s, char sep);
 // ("<op>: f:3: expected 6 columns, got 5").
 void check_columns(const std::vector<std::string_view>& fields, size_t expected, const char* op, const Place& at);
 
-// Whole-field integer / float (leading/trailing spaces allowed); errors name the place and value.
-int64_t parse_int(std::string_view s, const char* op, const Place& at);
-double parse_float(std::string_view s, const char* op, const Place& at);
+// Without leading and trailing spaces and tabs.
 std::string_view trim(std::string_view s);
 
 // Writes through `body` into "<path>.tmp", then renames over path. On any exception the temp

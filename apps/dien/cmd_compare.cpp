@@ -78,7 +78,7 @@ void run_compare(const CompareArgs& a) {
   for (const auto& m : a.models)
     if (m.rfind("dien", 0) == 0 && options_for(a, m, 1).use_negsampling) negatives = true;
   std::fprintf(stderr, "dien compare: loading data...\n");
-  TrainingData td = load_training_data(a.data, negatives);
+  TrainingData td = load_training_data(a.data, negatives, a.models.empty() ? "binary" : options_for(a, a.models.front(), 1).task);
   if (td.val.rows() == 0) fail("dien compare", "no validation samples: give --val or --validation-split > 0");
   if (!a.json)
     std::printf("data: %s: %lld training and %lld validation samples; %d epochs, batch %lld, %s\n",

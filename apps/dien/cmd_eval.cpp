@@ -35,7 +35,7 @@ void run_eval(const EvalArgs& a) {
   m->to(Device::parse(a.device));
   const nlohmann::json slot = read_checkpoint_config(dir)["data"];
   // Evaluation needs no aux-loss negatives (the auxiliary branch runs only in training).
-  data::Dataset ds = a.data.empty() ? synthetic_validation(slot) : load_like_training(slot, a.data, a.oov, false);
+  data::Dataset ds = a.data.empty() ? synthetic_validation(slot) : load_like_training(slot, a.data, a.oov, false, m->options().task);
   EvalResult r = evaluate(*m, ds, a.batch_size);
   if (a.json) {
     nlohmann::json j = r.to_json();

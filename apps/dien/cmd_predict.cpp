@@ -38,7 +38,7 @@ void run_predict(const PredictArgs& a) {
   m->to(Device::parse(a.device));
   const nlohmann::json slot = read_checkpoint_config(dir)["data"];
   data::Dataset ds = a.data.empty() ? synthetic_validation(slot)
-                                    : load_like_training(slot, a.data, a.oov, /*negatives=*/false);
+                                    : load_like_training(slot, a.data, a.oov, /*negatives=*/false, m->options().task);
   const int64_t n = ds.rows();
   std::vector<float> preds(static_cast<size_t>(n));
   // Each worker serves whole batches with one intra-op thread, as a service answering requests

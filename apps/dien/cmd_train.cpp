@@ -209,7 +209,7 @@ void run_train(CLI::App& sub, const TrainArgs& a) {
   mo.device = a.fit.device;
   const bool negatives = mo.kind == "dien" && mo.use_negsampling;
   std::fprintf(stderr, "dien train: loading data...\n");
-  TrainingData td = load_training_data(a.data, negatives);
+  TrainingData td = load_training_data(a.data, negatives, mo.task);
   FeatureConfig fc = model_features(td.train.features, mo, td.exclude);
   std::unique_ptr<CtrModel> model = make_model(mo, fc);
   std::printf("data: %s: %lld training and %lld validation samples\n", td.description.c_str(),

@@ -11,6 +11,7 @@
 #include "data/amazon_format.h"
 #include "data/csv_reader.h"
 #include "data/movielens_sample.h"
+#include "data/text_io.h"
 #include "data/synthetic.h"
 
 namespace dien::cli {
@@ -123,25 +124,28 @@ struct Sniff {
 
 Sniff sniff(const std::string& path) {
   Sniff s;
-  std::ifstream in(path);
   std::string line;
-  for (int n = 0; n < 1000 && std::getline(in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::vector<std::string> f;
-    size_t start = 0;
-    for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1)
-      f.push_back(line.substr(start, tab - start));
-    f.push_back(line.substr(start));
-    if (n == 0) {
-      s.tab_columns = f.size();
-      s.commas = f.size() == 1 && line.find(',') != std::string::npos;
+  try {
+    data::LineReader in(path, "dien");
+    for (int n = 0; n < 1000 && in.next(line); ++n) {
+      std::vector<std::string> f;
+      size_t start = 0;
+      for (size_t tab; (tab = line.find('\t', start)) != std::string::npos; start = tab + 1)
+        f.push_back(line.substr(start, tab - start));
+      f.push_back(line.substr(start));
+      if (n == 0) {
+        s.tab_columns = f.size();
+        s.commas = f.size() == 1 && line.find(',') != std::string::npos;
+      }
+      if (f.size() != 6) continue;
+      for (size_t c = 4; c < 6; ++c)
+        if (f[c].find('\x02') != std::string::npos) s.x02 = true;
+      if ((f[4].find(',') != std::string::npos || f[5].find(',') != std::string::npos) &&
+          f[4].find('\x02') == std::string::npos && f[5].find('\x02') == std::string::npos)
+        ++s.comma_histories;
     }
-    if (f.size() != 6) continue;
-    for (size_t c = 4; c < 6; ++c)
-      if (f[c].find('\x02') != std::string::npos) s.x02 = true;
-    if ((f[4].find(',') != std::string::npos || f[5].find(',') != std::string::npos) &&
-        f[4].find('\x02') == std::string::npos && f[5].find('\x02') == std::string::npos)
-      ++s.comma_histories;
+  } catch (const Error&) {
+    // Only hints come from here: the reader itself reports what is wrong with the file.
   }
   return s;
 }
@@ -179,7 +183,7 @@ data::NegativeMode neg_mode(const nlohmann::json& slot) {
 }
 
 data::Dataset read_file(const nlohmann::json& slot, const std::string& path, nlohmann::json* vocab_out,
-                        const std::string& oov, bool negatives) {
+                        const std::string& oov, bool negatives, const std::string& task) {
   const std::string format = slot.at("format").get<std::string>();
   const data::OovPolicy policy = data::oov_policy_from_string(oov);
   if (format == "amazon") {
@@ -226,6 +230,7 @@ data::Dataset read_file(const nlohmann::json& slot, const std::string& path, nlo
   if (format == "csv") {
     data::CsvSpec spec = data::CsvSpec::from_json(slot.at("spec"));
     spec.oov = policy;
+    spec.binary_labels = task != "regression";
     data::CsvVocabularies voc = slot.contains("vocabularies")
                                     ? data::csv_vocabularies_from_json(slot["vocabularies"])
                                     : data::build_csv_vocabularies(path, spec);
@@ -239,7 +244,7 @@ data::Dataset read_file(const nlohmann::json& slot, const std::string& path, nlo
 
 }  // namespace
 
-TrainingData load_training_data(const DataFlags& f, bool negatives) {
+TrainingData load_training_data(const DataFlags& f, bool negatives, const std::string& task) {
   TrainingData t;
   const std::string format = resolve_format(f);
   if (format == "synthetic") {
@@ -290,14 +295,14 @@ TrainingData load_training_data(const DataFlags& f, bool negatives) {
     nlohmann::json voc;
     data::Dataset all;
     try {
-      all = read_file(slot, f.data, &voc, "error", negatives);
+      all = read_file(slot, f.data, &voc, "error", negatives, task);
     } catch (const Error& e) {
       throw Error(e.what() + format_hint(f.data, format));
     }
     slot["vocabularies"] = voc;
     if (!f.val.empty()) {
       t.train = std::move(all);
-      t.val = read_file(slot, f.val, nullptr, "bucket", negatives);
+      t.val = read_file(slot, f.val, nullptr, "bucket", negatives, task);
     } else {
       auto [tr, va] = split_last(all, f.validation_split);
       t.train = std::move(tr);
@@ -321,8 +326,8 @@ TrainingData load_training_data(const DataFlags& f, bool negatives) {
 }
 
 data::Dataset load_like_training(const nlohmann::json& slot, const std::string& path, const std::string& oov,
-                                 bool negatives) {
-  return read_file(slot, path, nullptr, oov, negatives);
+                                 bool negatives, const std::string& task) {
+  return read_file(slot, path, nullptr, oov, negatives, task);
 }
 
 data::Dataset synthetic_validation(const nlohmann::json& slot) {

@@ -47,14 +47,16 @@ struct TrainingData {
 void apply_synthetic_overrides(data::SyntheticOptions& o, const std::vector<std::string>& kv);
 
 // Reads or generates the training (and validation) samples. `negatives`: sample the aux-loss
-// negatives (DIEN with use_negsampling).
-TrainingData load_training_data(const DataFlags& f, bool negatives);
+// negatives (DIEN with use_negsampling). `task`: "binary" (labels must be 0 or 1, checked as the
+// file is read) or "regression" (any finite label).
+TrainingData load_training_data(const DataFlags& f, bool negatives, const std::string& task);
 
 // Reads `path` the way the run that wrote `slot` read its training data: same format, maxlen and
 // vocabularies; values outside a vocabulary map to its unknown id (oov "bucket", counted and
-// reported on stderr) or are an error naming file, line and column (oov "error").
+// reported on stderr) or are an error naming file, line and column (oov "error"). `task`: the
+// model's (labels as for load_training_data).
 data::Dataset load_like_training(const nlohmann::json& slot, const std::string& path, const std::string& oov,
-                                 bool negatives);
+                                 bool negatives, const std::string& task);
 // The validation samples of a synthetic training run, regenerated from the slot.
 data::Dataset synthetic_validation(const nlohmann::json& slot);
 

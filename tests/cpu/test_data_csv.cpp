@@ -60,7 +60,7 @@ TEST_CASE("csv: bad input names the place", "[data][csv]") {
   };
   require_error([&] { load(kHeader + "1,u1,a,2.5,b|c,2\n"); }, {"read_csv", "t.csv:2", "expected 7 columns, got 6"});
   require_error([&] { load(kHeader + "1,u1,a,cheap,b|c,2,x\n"); }, {"t.csv:2:4", "column 'price'", "'cheap'"});
-  require_error([&] { load(kHeader + "1,u1,a,1,b|c|a|b,4,x\n"); }, {"t.csv:2:6", "seq_length", "length 4 outside [0, maxlen 3]"});
+  require_error([&] { load(kHeader + "1,u1,a,1,b|c|a|b,3,x\n"); }, {"t.csv:2:5", "hist_item_id[4]", "not padding"});
   require_error([&] { load(kHeader + "1,u1,a,1,b|c,-1,x\n"); }, {"t.csv:2:6", "length -1 outside"});
   require_error([&] { load(kHeader + "1,u1,a,1,b|c,3,x\n"); }, {"t.csv:2:6", "has only 2 values"});
   require_error([&] { load("label,user,item_id,price,hist_item_id,seq_length,note\n"); },
