@@ -31,6 +31,7 @@ void split_histories(const LineReader& in, std::string_view items, std::string_v
   for (size_t i = 0; i < hi.size(); ++i) {
     if (hi[i].empty()) fail(kOp, describe(at(in, 5)), ": empty value at history position ", i + 1);
     if (hc[i].empty()) fail(kOp, describe(at(in, 6)), ": empty value at history position ", i + 1);
+    if (!invalid_utf8_at(hi[i]) && !invalid_utf8_at(hc[i])) continue;  // the place only for a message
     for (int64_t c : {5, 6}) {
       Place p = at(in, c);
       p.name.append("[").append(std::to_string(i + 1)).append("]");

@@ -105,15 +105,15 @@ History history_values(const LineReader& in, const std::vector<std::string_view>
   for (size_t i = 0; i < h.valid.size(); ++i) {
     h.valid[i] = trim(h.valid[i]);
     if (h.valid[i].empty()) fail(kOp, describe(token_place(p, i)), ": empty value");
-    check_utf8(h.valid[i], kOp, token_place(p, i));
+    if (invalid_utf8_at(h.valid[i])) check_utf8(h.valid[i], kOp, token_place(p, i));  // the place only for a message
   }
   if (n > col.maxlen) {
     if (!col.truncate && lc != length_col.end())
       fail(kOp, describe(where), ": length ", n, " outside [0, maxlen ", col.maxlen, "] of '", col.name,
            "' (\"truncate\": false; without it the most recent ", col.maxlen, " are kept)");
     if (!col.truncate)
-      fail(kOp, describe(where), ": ", n, " values, above maxlen ", col.maxlen, " (\"truncate\": false; without it the most recent ",
-           col.maxlen, " are kept)");
+      fail(kOp, describe(where), ": ", n, " values, above maxlen ", col.maxlen,
+           " (\"truncate\": false; without it the most recent ", col.maxlen, " are kept)");
     h.first = static_cast<size_t>(n - col.maxlen);
   }
   return h;
@@ -272,7 +272,12 @@ void read_csv(const std::string& path, const CsvSpec& spec, CsvVocabularies& v, 
       } else if (col.role == "varlen") {
         const History h = history_values(in, f, c, spec, length_col);
         ids.clear();
-        for (size_t i = h.first; i < h.valid.size(); ++i) ids.push_back(v.at(col.table()).lookup(h.valid[i], token_place(p, i), kOp));
+        Vocabulary& voc = v.at(col.table());
+        for (size_t i = h.first; i < h.valid.size(); ++i) {
+          // The place is built only for a value the vocabulary lacks (an error or a counted OOV).
+          const std::optional<int64_t> id = voc.find(h.valid[i]);
+          ids.push_back(id ? *id : voc.lookup(h.valid[i], token_place(p, i), kOp));
+        }
         const int64_t n = static_cast<int64_t>(ids.size());
         push_varlen(ds, col.name, ids.data(), n);
         auto [it, inserted] = lengths.emplace(col.length, n);
