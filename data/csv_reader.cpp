@@ -40,7 +40,7 @@ void check_header(LineReader& in, const CsvSpec& s) {
   for (size_t c = 0; c < f.size(); ++c)
     if (trim(f[c]) != s.columns[c].name)
       fail(kOp, describe(Place{in.path(), in.line_no(), static_cast<int64_t>(c + 1), s.columns[c].name}),
-           ": header names '", std::string(f[c]), "', the spec expects '", s.columns[c].name, "'");
+           ": header names '", escape_bytes(f[c]), "', the spec expects '", s.columns[c].name, "'");
 }
 
 std::vector<std::string_view> tokens_of(std::string_view v, char sep) {
