@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/file_write.h"
 
 namespace dien::data {
 
@@ -84,23 +85,7 @@ double parse_float(std::string_view s, const char* op, const Place& at) {
 }
 
 void write_atomically(const std::string& path, const std::function<void(std::ostream&)>& body) {
-  const std::string tmp = path + ".tmp";
-  try {
-    {
-      std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
-      if (!os) fail("write", "cannot create '", tmp, "'");
-      body(os);
-      os.flush();
-      if (!os) fail("write", "error writing '", tmp, "'");
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) fail("write", "cannot rename '", tmp, "' to '", path, "': ", ec.message());
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
+  write_file(path, body, "write");
 }
 
 nlohmann::json read_json_file(const std::string& path, const char* op) {
