@@ -149,6 +149,30 @@ void write_replacing(const std::string& path, const std::function<void(std::ostr
   sync_folder(parent.empty() ? "." : parent.string(), op, path);
 }
 
+// The descriptor a path names: /dev/stdout 1, /dev/stderr 2, /dev/fd/N and /proc/self/fd/N N;
+// -1 otherwise. Opening such a path would open the file anew (at offset 0, without O_APPEND),
+// so its descriptor is written instead: `dien predict --out /dev/stdout >> log` appends.
+int descriptor_of(const std::string& path) {
+  if (path == "/dev/stdout") return STDOUT_FILENO;
+  if (path == "/dev/stderr") return STDERR_FILENO;
+  for (const std::string prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    if (path.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string n = path.substr(prefix.size());
+    if (n.empty() || n.size() > 9 || n.find_first_not_of("0123456789") != std::string::npos) return -1;
+    return std::stoi(n);
+  }
+  return -1;
+}
+
+void write_descriptor(int fd, const std::string& name, const std::function<void(std::ostream&)>& body,
+                      const char* op) {
+  if (fd == STDOUT_FILENO) std::fflush(stdout);  // what printf buffered goes first
+  int e = ::fcntl(fd, F_GETFD) < 0 ? errno : 0;
+  if (!e) e = write_body(fd, body);
+  if (!e) e = sync_fd(fd);
+  if (e) write_fail(op, name, e);
+}
+
 }  // namespace
 
 void remove_stale_temp_files(const std::string& path) {
@@ -186,11 +210,14 @@ void write_file(const std::string& path, const std::function<void(std::ostream&)
   if (path.empty()) fail(op, "cannot write: empty output path");
   std::string target = path;
   struct stat st{};
-  if (path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0) {
+  const int fd = descriptor_of(path);
+  if (fd >= 0) return write_descriptor(fd, path, body, op);
+  const bool is_link = ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
+  if (is_link && (path.rfind("/dev/", 0) == 0 || path.rfind("/proc/", 0) == 0)) {
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) fail(op, "cannot write '", path, "': it is a directory");
     return write_in_place(path, body, op);
   }
-  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+  if (is_link) {
     // Follow the link (every hop) so the link itself survives and its target gets the data.
     std::error_code ec;
     const fs::path resolved = fs::weakly_canonical(fs::absolute(path), ec);
@@ -214,10 +241,7 @@ void write_file(const std::string& path, const std::function<void(std::ostream&)
 }
 
 void write_stdout(const std::function<void(std::ostream&)>& body, const char* op) {
-  std::fflush(stdout);  // what printf buffered goes first
-  int e = write_body(STDOUT_FILENO, body);
-  if (!e) e = sync_fd(STDOUT_FILENO);
-  if (e) write_fail(op, "standard output", e);
+  write_descriptor(STDOUT_FILENO, "standard output", body, op);
 }
 
 void write_file(const std::string& path, const std::string& text, const char* op) {

@@ -9,8 +9,9 @@
 //   a character device or FIFO:  written in place, streaming (/dev/stdout, /dev/null, a pipe):
 //                                never replaced; every write error (ENOSPC on /dev/full) throws.
 //   a directory or anything else: an error naming the path.
-// Paths under /dev/ and /proc/ (/dev/stdout, /dev/fd/1, /proc/self/fd/1) are always written in
-// place: their links lead to whatever the descriptor is open on, which must not be replaced.
+// /dev/stdout, /dev/stderr, /dev/fd/N and /proc/self/fd/N write to that open descriptor (a file
+// opened for appending gets appended to, never replaced); other symlinks under /dev/ and /proc/
+// are written in place, not followed.
 // Every write error throws dien::Error("<op>: cannot write '<path>': <reason>").
 //
 //   dien::write_file("out.txt", [&](std::ostream& os) { os << "..."; }, "gen-data");

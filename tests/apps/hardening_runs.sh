@@ -85,6 +85,9 @@ if "$DIEN" predict "$T/m" --out "$full" 2> "$T/predict.err"; then fail "predict 
 grep -q "No space left on device" "$T/predict.err" || fail "predict gave no ENOSPC error: $(cat "$T/predict.err")"
 [ -c "$full" ] || fail "predict replaced $full"
 if "$DIEN" predict "$T/m" > /dev/full 2>/dev/null; then fail "predict > /dev/full (--out -) succeeded"; fi
+echo kept > "$T/log.txt"
+"$DIEN" predict "$T/m" --out /dev/stdout >> "$T/log.txt" 2>/dev/null || fail "predict --out /dev/stdout"
+[ "$(head -n 1 "$T/log.txt")" = kept ] || fail "predict --out /dev/stdout >> FILE replaced FILE instead of appending"
 "$DIEN" predict "$T/m" --out "$T/p.txt" 2>/dev/null || fail "predict --out FILE"
 [ -s "$T/p.txt" ] || fail "predict wrote nothing"
 

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -145,4 +146,28 @@ TEST_CASE("writers: temporary files of dead writers are removed, live ones kept"
   CHECK_FALSE(fs::exists(dead));
   CHECK(fs::exists(live));
   CHECK(fs::exists(other));
+}
+
+TEST_CASE("writers: /dev/stdout of a process whose stdout is a file appends to it, not replaces it",
+          "[hardening][writers]") {
+  TempDir dir;
+  const std::string out = dir.write("log.txt", "kept\n");
+  std::fflush(stdout);  // the child must not inherit the test runner's buffered output
+  const pid_t child = ::fork();
+  if (child == 0) {  // stdout opened for appending, as `>> log.txt` does
+    const int fd = ::open(out.c_str(), O_WRONLY | O_APPEND);
+    if (fd < 0 || ::dup2(fd, STDOUT_FILENO) < 0) ::_exit(2);
+    try {
+      write_atomically("/dev/stdout", [](std::ostream& os) { os << "added\n"; });
+    } catch (...) {
+      ::_exit(3);
+    }
+    ::_exit(0);
+  }
+  REQUIRE(child > 0);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(slurp(out) == "kept\nadded\n");
 }
