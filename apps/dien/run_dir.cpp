@@ -138,9 +138,16 @@ void check_data_fingerprint(const nlohmann::json& recorded, const nlohmann::json
     }
     for (const auto& [flag, f] : was)
       if (!is.count(flag)) diffs.push_back("no " + flag + ": the run was trained on " + shown_file(f));
-    if (recorded.contains("synthetic") && now.contains("synthetic") && recorded["synthetic"] != now["synthetic"])
-      diffs.push_back("synthetic data generated with " + now["synthetic"].dump() + ": the run's was generated with " +
-                      recorded["synthetic"].dump());
+    if (recorded.contains("synthetic") && now.contains("synthetic") && recorded["synthetic"] != now["synthetic"]) {
+      // Only the settings that differ: the generator has a couple of dozen.
+      std::string d;
+      const nlohmann::json& w = recorded["synthetic"];
+      for (auto it = now["synthetic"].begin(); it != now["synthetic"].end(); ++it)
+        if (!w.contains(it.key()) || w[it.key()] != it.value())
+          d += (d.empty() ? "" : ", ") + it.key() + " " + it.value().dump() +
+               (w.contains(it.key()) ? " (the run's: " + w[it.key()].dump() + ")" : " (new)");
+      diffs.push_back("synthetic data generated with other settings: " + (d.empty() ? now["synthetic"].dump() : d));
+    }
     if (recorded.contains("vocabularies_crc32") && now.contains("vocabularies_crc32") &&
         recorded["vocabularies_crc32"] != now["vocabularies_crc32"])
       diffs.push_back("the vocabularies built from the data differ from the run's (ids would be remapped)");

@@ -64,6 +64,10 @@ grep -q "training data differ" "$T/data.err" && grep -q -- "--resume-any-data" "
 grep -q "^epoch 2/2" "$T/any.out" || fail "--resume-any-data did not train epoch 2"
 # Synthetic data: its generator settings are its fingerprint (recorded in run.json).
 grep -q '"synthetic"' "$T/m/run.json" || fail "run.json records no generator settings for synthetic data"
+if "$DIEN" train --epochs 3 --out "$T/m" --resume --data-seed 5 --override > /dev/null 2> "$T/seed.err"; then
+  fail "--resume on synthetic data of another seed succeeded"
+fi
+grep -q "seed 5 (the run's: 1234)" "$T/seed.err" || fail "the refusal does not name the seed: $(cat "$T/seed.err")"
 
 echo "== writers: full devices fail, non-zero, and stay devices"
 full=/dev/full
