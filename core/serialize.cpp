@@ -3,10 +3,7 @@
 // the whole header (sizes, dtypes, shapes, offsets) before it allocates or reads any tensor.
 #include "core/serialize.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -14,6 +11,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
+
+#include "core/file_write.h"
 
 namespace dien {
 
@@ -60,15 +59,6 @@ std::string errno_text() { return std::strerror(errno); }
 template <class... Args>
 [[noreturn]] void save_fail(const std::string& path, const Args&... args) {
   fail("save_safetensors", path, ": ", args...);
-}
-
-void write_all(std::FILE* f, const void* p, size_t n, const std::string& path, const std::string& tmp) {
-  if (n && std::fwrite(p, 1, n, f) != n) save_fail(path, "write to ", tmp, " failed: ", errno_text());
-}
-
-std::string temp_name(const std::string& path) {
-  static std::atomic<uint64_t> counter{0};
-  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
 }
 
 // ---- reading --------------------------------------------------------------------
@@ -191,23 +181,15 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   const uint64_t hsize = text.size();
   for (int i = 0; i < 8; ++i) size_le[i] = static_cast<uint8_t>(hsize >> (8 * i));
 
-  const std::string tmp = temp_name(path);
-  File f(std::fopen(tmp.c_str(), "wb"));
-  if (!f) save_fail(path, "cannot create ", tmp, ": ", errno_text());
-  try {
-    write_all(f.get(), size_le, 8, path, tmp);
-    write_all(f.get(), text.data(), text.size(), path, tmp);
-    for (const Tensor& h : host) write_all(f.get(), h.raw_data(), h.nbytes(), path, tmp);
-    if (std::fflush(f.get()) != 0 || ::fsync(::fileno(f.get())) != 0)
-      save_fail(path, "flushing ", tmp, " failed: ", errno_text());
-    if (std::fclose(f.release()) != 0) save_fail(path, "closing ", tmp, " failed: ", errno_text());
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-      save_fail(path, "renaming ", tmp, " over it failed: ", errno_text());
-  } catch (...) {
-    f.reset();
-    std::remove(tmp.c_str());
-    throw;
-  }
+  write_file(
+      path,
+      [&](std::ostream& os) {
+        os.write(reinterpret_cast<const char*>(size_le), 8);
+        os.write(text.data(), static_cast<std::streamsize>(text.size()));
+        for (const Tensor& h : host)
+          os.write(static_cast<const char*>(h.raw_data()), static_cast<std::streamsize>(h.nbytes()));
+      },
+      "save_safetensors");
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {

@@ -27,9 +27,10 @@ struct SafetensorsFile {
   std::map<std::string, std::string> metadata;
 };
 
-// Writes `tensors` (any device; copied to the host) and `metadata` to `path`. The file is
-// written under a temporary name in the same folder and renamed over `path`, so an existing
-// file is replaced whole or not at all. Throws dien::Error naming the file on any I/O failure.
+// Writes `tensors` (any device; copied to the host) and `metadata` to `path` with
+// dien::write_file (core/file_write.h): a regular file is written under a temporary name in the
+// same folder and renamed over `path`, so an existing file is replaced whole or not at all.
+// Throws dien::Error naming the file on any I/O failure.
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

@@ -11,6 +11,7 @@
 #include <new>
 
 #include "core/error.h"
+#include "core/file_write.h"
 
 namespace dien::data {
 
@@ -119,23 +120,7 @@ std::string_view trim(std::string_view s) {
 }
 
 void write_atomically(const std::string& path, const std::function<void(std::ostream&)>& body) {
-  const std::string tmp = path + ".tmp";
-  try {
-    {
-      std::ofstream os(tmp, std::ios::binary | std::ios::trunc);
-      if (!os) fail("write", "cannot create '", tmp, "'");
-      body(os);
-      os.flush();
-      if (!os) fail("write", "error writing '", tmp, "'");
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) fail("write", "cannot rename '", tmp, "' to '", path, "': ", ec.message());
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
+  write_file(path, body, "write");
 }
 
 nlohmann::json read_json_file(const std::string& path, const char* op) {

@@ -2,7 +2,7 @@
 // Text input/output helpers shared by the readers and writers of data/: a line reader that
 // counts lines, refuses missing or empty files and tells a read error from the end of the file,
 // field splitting, places (file, line, column (1-based), the column's name) for error messages,
-// and an atomic file writer (temp file + rename, so nothing already written is lost on failure).
+// and an atomic file writer (core/file_write.h: nothing already written is lost on failure).
 // Parsing one value: data/parse_values.h.
 //
 //   dien::data::LineReader in("train.txt", "read_amazon");      // throws if missing
@@ -84,11 +84,12 @@ void check_columns(const std::vector<std::string_view>& fields, size_t expected,
 // Without leading and trailing spaces and tabs.
 std::string_view trim(std::string_view s);
 
-// Writes through `body` into "<path>.tmp", then renames over path. On any exception the temp
-// file is removed and path is untouched.
 // Parses the JSON file `path`; errors name `op`, the file and the problem.
 nlohmann::json read_json_file(const std::string& path, const char* op);
 
+// Writes through `body` with dien::write_file (core/file_write.h): a regular file atomically (temp
+// file + rename; on any error the previous file is untouched), a device or FIFO in place, never
+// replacing it; every write error throws.
 void write_atomically(const std::string& path, const std::function<void(std::ostream&)>& body);
 
 }  // namespace dien::data

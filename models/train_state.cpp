@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/file_write.h"
 
 namespace dien {
 
@@ -145,23 +146,7 @@ TrainerState TrainerState::from_json(const json& j) {
 }
 
 void write_file_atomic(const std::string& path, const std::string& text, const char* op) {
-  static std::atomic<uint64_t> counter{0};
-  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) fail(op, "cannot write ", tmp, ": ", std::strerror(errno));
-  bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  ok = std::fflush(f) == 0 && ok;
-  ok = ::fsync(::fileno(f)) == 0 && ok;
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) {
-    std::remove(tmp.c_str());
-    fail(op, "writing ", tmp, " failed: ", std::strerror(errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    std::remove(tmp.c_str());
-    fail(op, "cannot rename ", tmp, " to ", path, ": ", std::strerror(e));
-  }
+  write_file(path, text, op);
 }
 
 void write_history_csv(const std::string& path, const std::vector<EpochRecord>& history) {

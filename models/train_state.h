@@ -69,7 +69,8 @@ struct TrainerState {
 void write_history_csv(const std::string& path, const std::vector<EpochRecord>& history);
 void write_history_json(const std::string& path, const std::vector<EpochRecord>& history);
 
-// Writes `text` to `path` through a temporary file in the same folder and a rename.
+// Writes `text` to `path` with dien::write_file (core/file_write.h): atomically for a regular
+// file (temporary file in the same folder, fsync, rename, fsync of the folder).
 void write_file_atomic(const std::string& path, const std::string& text, const char* op);
 
 }  // namespace dien

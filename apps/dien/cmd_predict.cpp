@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
+#include <cmath>
 #include <memory>
 #include <numeric>
 #include <thread>
@@ -14,6 +14,7 @@
 #include "apps/dien/checks.h"
 #include "apps/dien/commands.h"
 #include "apps/dien/data_source.h"
+#include "core/file_write.h"
 #include "models/checkpoint.h"
 #include "core/threads.h"
 #include "models/predictor.h"
@@ -71,21 +72,26 @@ void run_predict(const PredictArgs& a) {
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::ofstream file;
-  if (a.out != "-") {
-    file.open(a.out);
-    if (!file) fail("dien predict", "cannot write '", a.out, "'");
-  }
-  std::ostream& os = a.out == "-" ? std::cout : file;
-  char buf[64];
-  for (int64_t i = 0; i < n; ++i) {
-    if (a.with_labels)
-      std::snprintf(buf, sizeof buf, "%g\t%.6f\n", static_cast<double>(ds.labels[i]), static_cast<double>(preds[i]));
-    else
-      std::snprintf(buf, sizeof buf, "%.6f\n", static_cast<double>(preds[i]));
-    os << buf;
-  }
-  os.flush();
+  // A non-finite score is never written: it names the row, so the input can be found and fixed.
+  for (int64_t i = 0; i < n; ++i)
+    if (!std::isfinite(preds[static_cast<size_t>(i)]))
+      fail("dien predict", "the score of row ", i + 1, " of ", a.data.empty() ? "the validation samples" : a.data,
+           " is not finite (", preds[static_cast<size_t>(i)], "); nothing was written");
+  auto body = [&](std::ostream& os) {
+    char buf[64];
+    for (int64_t i = 0; i < n; ++i) {
+      if (a.with_labels)
+        std::snprintf(buf, sizeof buf, "%g\t%.6f\n", static_cast<double>(ds.labels[i]),
+                      static_cast<double>(preds[i]));
+      else
+        std::snprintf(buf, sizeof buf, "%.6f\n", static_cast<double>(preds[i]));
+      os << buf;
+    }
+  };
+  if (a.out == "-")
+    write_stdout(body, "dien predict");
+  else
+    write_file(a.out, body, "dien predict");
   std::fprintf(stderr, "dien predict: %lld samples in %.3f s (%.0f samples/s, %d worker threads, batch %lld)\n",
                static_cast<long long>(n), secs, static_cast<double>(n) / std::max(secs, 1e-9), workers,
                static_cast<long long>(a.batch_size));
@@ -101,7 +107,7 @@ void add_predict(CLI::App& app) {
       ->required();
   sub->add_option("--data", a->data, "samples in the training run's format (default: a synthetic run's validation part)")
       ->check(CLI::ExistingFile);
-  sub->add_option("--out", a->out, "output file; - for stdout")->capture_default_str();
+  sub->add_option("--out", a->out, "output file (written whole or not at all; a device such as /dev/stdout is written in place); - for stdout")->capture_default_str();
   sub->add_flag("--with-labels", a->with_labels, "write `label<TAB>probability` lines");
   sub->add_option("--oov", a->oov, "values outside the training vocabularies: bucket (unknown id) or error")
       ->check(CLI::IsMember({"bucket", "error"}))

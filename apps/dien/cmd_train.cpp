@@ -16,6 +16,7 @@
 #include "apps/dien/data_source.h"
 #include "apps/dien/fit_flags.h"
 #include "apps/dien/model_flags.h"
+#include "apps/dien/run_dir.h"
 #include "models/checkpoint.h"
 #include "capi/dien.h"
 #include "core/error.h"
@@ -32,6 +33,8 @@ struct TrainArgs {
   std::string out = "dien-model";
   bool resume = false;
   bool override_settings = false;
+  bool overwrite = false;
+  bool resume_any_data = false;
   bool early_stopping = false;
   int patience = 2;
 };
@@ -39,14 +42,16 @@ struct TrainArgs {
 // The run directory's record of its settings (<out>/run.json): every flag given to the `dien
 // train` that started the run (and to each resume since), as CLI11 read them. `--resume` gives
 // every recorded flag back that the command line leaves out, so a run continues as it started.
-//   never recorded:  --out, --resume, --override (they name the invocation, not the run)
+//   never recorded:  --out, --resume, --override, --overwrite, --resume-any-data (they name the
+//                    invocation, not the run)
 //   free to change:  --epochs, --threads, --device, --early-stopping, --patience (how long and
 //                    where the run goes on, not what it trains)
 //   never changed:   the flags that shape the saved weights, optimizer state or vocabularies
 //                    (kShapesCheckpoint): a different value could only fail to load, or load wrongly
 //   everything else: a different value is refused, naming the flag, unless --override
 const char* const kRunFile = "run.json";
-const std::set<std::string> kNotRecorded = {"--out", "--resume", "--override", "--help"};
+const std::set<std::string> kNotRecorded = {"--out", "--resume", "--override", "--overwrite", "--resume-any-data",
+                                            "--help"};
 const std::set<std::string> kFreeOnResume = {"--epochs", "--threads", "--device", "--early-stopping", "--patience"};
 const std::set<std::string> kShapesCheckpoint = {
     "--model",      "--gru-type",   "--negsampling", "--dnn-hidden-units", "--att-hidden-units", "--embedding-dim",
@@ -90,19 +95,22 @@ std::map<std::string, Values> recorded_flags(const CLI::App& sub) {
   return flags;
 }
 
-void write_run_file(const std::string& out, const CLI::App& sub) {
+// run.json also records the data's fingerprint (apps/dien/run_dir.h), checked by --resume.
+void write_run_file(const std::string& out, const CLI::App& sub, const nlohmann::json& fingerprint) {
   nlohmann::json flags = nlohmann::json::object();
   for (const auto& [name, v] : recorded_flags(sub)) flags[name] = v;
   const nlohmann::json j{{"command", "dien train"},
                          {"dien_version", dien_version()},
                          {"note", "the flags of the run; `dien train --out DIR --resume` reuses them"},
-                         {"flags", flags}};
+                         {"flags", flags},
+                         {"data_fingerprint", fingerprint}};
   write_file_atomic((std::filesystem::path(out) / kRunFile).string(), j.dump(2) + "\n", "dien train");
 }
 
 // --resume: gives the run's recorded flags back and checks the ones given now against them.
-// Returns the run's trainer state (last/trainer.json).
-TrainerState restore_run_settings(CLI::App& sub, const TrainArgs& a) {
+// Returns the run's trainer state (last/trainer.json); `fingerprint` gets the recorded data
+// fingerprint (null when run.json has none).
+TrainerState restore_run_settings(CLI::App& sub, const TrainArgs& a, nlohmann::json& fingerprint) {
   const auto dir = std::filesystem::path(a.out);
   const auto last = dir / "last";
   if (!std::filesystem::exists(last / "trainer.json"))
@@ -124,6 +132,7 @@ TrainerState restore_run_settings(CLI::App& sub, const TrainArgs& a) {
   } catch (const nlohmann::json::exception& e) {
     fail("dien train", "--resume: ", run_file.string(), " is not valid JSON: ", e.what());
   }
+  if (j.contains("data_fingerprint")) fingerprint = j["data_fingerprint"];
   std::map<std::string, Values> recorded;
   for (auto it = j.at("flags").begin(); it != j.at("flags").end(); ++it)
     recorded[it.key()] = it.value().get<Values>();
@@ -190,9 +199,30 @@ int64_t parameter_count(const CtrModel& m) {
 }
 
 void run_train(CLI::App& sub, const TrainArgs& a) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(a.out, ec) && !fs::is_directory(a.out, ec))
+    fail("dien train", "--out ", a.out, " exists and is not a directory");
+  if (!a.resume) {
+    fs::create_directories(a.out, ec);
+    if (ec) fail("dien train", "cannot create --out ", a.out, ": ", ec.message());
+  }
+  // Taken before anything in the directory is read or written, held until the process ends.
+  std::unique_ptr<RunLock> lock;
+  if (fs::is_directory(a.out, ec)) lock = std::make_unique<RunLock>(a.out);
+  if (!a.resume && !a.overwrite) check_no_previous_run(a.out);
   TrainerState resumed;
+  nlohmann::json recorded_fingerprint;
   if (a.resume) {
-    resumed = restore_run_settings(sub, a);  // fills `a` with the run's recorded flags
+    resumed = restore_run_settings(sub, a, recorded_fingerprint);  // fills `a` with the run's recorded flags
+    const std::string run_file = (fs::path(a.out) / kRunFile).string();
+    if (recorded_fingerprint.is_null() && fs::exists(run_file))
+      std::fprintf(stderr,
+                   "dien train: warning: %s records no data fingerprint (written by an older dien): cannot check "
+                   "that the data is the run's\n",
+                   run_file.c_str());
+    else if (!recorded_fingerprint.is_null() && !a.resume_any_data)
+      check_data_fingerprint(recorded_fingerprint, data_fingerprint(a.data, nullptr), run_file);
     if (resumed.stopped_early)
       fail("dien train", "--resume: nothing left to train: the run in ", a.out, " stopped early at epoch ",
            resumed.epoch, " (--early-stopping; best epoch ", resumed.best_epoch, "); its weights are in ", a.out,
@@ -212,6 +242,9 @@ void run_train(CLI::App& sub, const TrainArgs& a) {
   TrainingData td = load_training_data(a.data, negatives, mo.task);
   FeatureConfig fc = model_features(td.train.features, mo, td.exclude);
   std::unique_ptr<CtrModel> model = make_model(mo, fc);
+  const nlohmann::json fingerprint = data_fingerprint(a.data, &td);
+  if (a.resume && !recorded_fingerprint.is_null() && !a.resume_any_data)
+    check_data_fingerprint(recorded_fingerprint, fingerprint, (fs::path(a.out) / kRunFile).string());
   std::printf("data: %s: %lld training and %lld validation samples\n", td.description.c_str(),
               static_cast<long long>(td.train.rows()), static_cast<long long>(td.val.rows()));
   std::string what = mo.kind;
@@ -232,8 +265,8 @@ void run_train(CLI::App& sub, const TrainArgs& a) {
   fo.patience = a.patience;
   fo.restore_best = a.early_stopping;
   if (a.resume) fo.resume_from = (std::filesystem::path(a.out) / "last").string();
-  std::filesystem::create_directories(a.out);
-  write_run_file(a.out, sub);
+  if (a.overwrite) remove_previous_run(a.out);  // only now that the new run is ready to start
+  write_run_file(a.out, sub, fingerprint);
   TrainerState st = fit(*model, td.train, td.val, fo);
   if (!st.history.empty()) {
     const EpochRecord& last = st.history.back();
@@ -257,7 +290,8 @@ void add_train(CLI::App& app) {
   args->data.add(*sub, true);
   args->model.add(*sub, true);
   args->fit.add(*sub);
-  sub->add_option("--out", args->out, "output directory: best/ and last/ checkpoints, history.csv/.json")
+  sub->add_option("--out", args->out, "output directory: best/ and last/ checkpoints, history.csv/.json, run.json; one that holds a run is "
+                  "refused unless --resume or --overwrite, and one run at a time may train into it (.lock)")
       ->capture_default_str();
   CLI::Option* resume =
       sub->add_flag("--resume", args->resume,
@@ -266,6 +300,14 @@ void add_train(CLI::App& app) {
   sub->add_flag("--override", args->override_settings,
                 "with --resume: let the flags given now replace the run's recorded ones (a flag that shapes the "
                 "weights, such as --model or --embedding-dim, never can)")
+      ->needs(resume);
+  sub->add_flag("--overwrite", args->overwrite,
+                "replace the run already in --out (its best/, last/, run.json and history files); without it (or "
+                "--resume) an --out that holds a run is refused")
+      ->excludes(resume);
+  sub->add_flag("--resume-any-data", args->resume_any_data,
+                "with --resume: continue even if the data files, generator settings or vocabularies differ from "
+                "the run's (their fingerprint is recorded in --out/run.json)")
       ->needs(resume);
   sub->add_flag("--early-stopping", args->early_stopping,
                 "stop when validation AUC has not improved for --patience epochs, restore the best weights");

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // `dien`: train, evaluate and serve DIEN / DIN / base CTR models from the command line.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <string>
 
@@ -73,6 +75,11 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fflush(stdout);
     std::fprintf(stderr, "%s\n", dien::cli::error_line(e.what()).c_str());
+    return 1;
+  }
+  // What went to stdout (printf buffers it) must have arrived: `dien info > /dev/full` fails.
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "dien: error: cannot write standard output: %s\n", std::strerror(errno));
     return 1;
   }
   return 0;
