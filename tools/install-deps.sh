@@ -2,7 +2,7 @@
 # Installs the Debian packages that dien's build and tests need, when they are missing.
 # Idempotent; run as root (or with sudo available). Does nothing when all are present.
 set -euo pipefail
-pkgs=(cmake g++ gcc make pkgconf libeigen3-dev catch2 nlohmann-json3-dev libcli11-dev)
+pkgs=(cmake g++ gcc make pkgconf libeigen3-dev catch2 nlohmann-json3-dev libcli11-dev zlib1g-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
