@@ -32,6 +32,7 @@ struct TrainArgs {
   std::string out = "dien-model";
   bool resume = false;
   bool override_settings = false;
+  bool allow_nonfinite = false;
   bool early_stopping = false;
   int patience = 2;
 };
@@ -39,14 +40,15 @@ struct TrainArgs {
 // The run directory's record of its settings (<out>/run.json): every flag given to the `dien
 // train` that started the run (and to each resume since), as CLI11 read them. `--resume` gives
 // every recorded flag back that the command line leaves out, so a run continues as it started.
-//   never recorded:  --out, --resume, --override (they name the invocation, not the run)
+//   never recorded:  --out, --resume, --override, --allow-nonfinite-weights (they name the
+//                    invocation, not the run)
 //   free to change:  --epochs, --threads, --device, --early-stopping, --patience (how long and
 //                    where the run goes on, not what it trains)
 //   never changed:   the flags that shape the saved weights, optimizer state or vocabularies
 //                    (kShapesCheckpoint): a different value could only fail to load, or load wrongly
 //   everything else: a different value is refused, naming the flag, unless --override
 const char* const kRunFile = "run.json";
-const std::set<std::string> kNotRecorded = {"--out", "--resume", "--override", "--help"};
+const std::set<std::string> kNotRecorded = {"--out", "--resume", "--override", "--allow-nonfinite-weights", "--help"};
 const std::set<std::string> kFreeOnResume = {"--epochs", "--threads", "--device", "--early-stopping", "--patience"};
 const std::set<std::string> kShapesCheckpoint = {
     "--model",      "--gru-type",   "--negsampling", "--dnn-hidden-units", "--att-hidden-units", "--embedding-dim",
@@ -232,6 +234,7 @@ void run_train(CLI::App& sub, const TrainArgs& a) {
   fo.patience = a.patience;
   fo.restore_best = a.early_stopping;
   if (a.resume) fo.resume_from = (std::filesystem::path(a.out) / "last").string();
+  fo.allow_nonfinite_weights = a.allow_nonfinite;
   std::filesystem::create_directories(a.out);
   write_run_file(a.out, sub);
   TrainerState st = fit(*model, td.train, td.val, fo);
@@ -266,6 +269,9 @@ void add_train(CLI::App& app) {
   sub->add_flag("--override", args->override_settings,
                 "with --resume: let the flags given now replace the run's recorded ones (a flag that shapes the "
                 "weights, such as --model or --embedding-dim, never can)")
+      ->needs(resume);
+  sub->add_flag("--allow-nonfinite-weights", args->allow_nonfinite,
+                "with --resume: load NaN or infinite weights and optimizer state instead of refusing the checkpoint")
       ->needs(resume);
   sub->add_flag("--early-stopping", args->early_stopping,
                 "stop when validation AUC has not improved for --patience epochs, restore the best weights");
