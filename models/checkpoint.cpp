@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 // Checkpoint directories: written into a temporary sibling, then swapped in atomically; every
-// file verified against manifest.json, and every tensor checked, before a load uses it.
+// file verified against manifest.json, and every tensor checked (models/checkpoint_tensors.h),
+// before a load uses it.
 #include "models/checkpoint.h"
 
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -18,11 +18,14 @@
 #include "core/serialize.h"
 #include "core/warning.h"
 #include "models/checkpoint_dir.h"
+#include "models/checkpoint_tensors.h"
 
 namespace dien {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using checkpoint_tensors::check_dtypes;
+using checkpoint_tensors::check_finite;
 
 namespace {
 
@@ -90,52 +93,6 @@ SafetensorsFile load_verified(const std::string& dir, const char* name, const ch
     return load_safetensors(join(dir, name));
   } catch (const Error& e) {
     fail(op, dir, ": ", e.what());
-  }
-}
-
-// "[2, 5]": the position of flat index `i` in `shape`.
-std::string position(const Shape& shape, int64_t i) {
-  std::vector<int64_t> idx(static_cast<size_t>(shape.size()));
-  for (int d = shape.size() - 1; d >= 0; --d) {
-    idx[static_cast<size_t>(d)] = shape[d] ? i % shape[d] : 0;
-    i = shape[d] ? i / shape[d] : 0;
-  }
-  std::string s = "[";
-  for (size_t k = 0; k < idx.size(); ++k) s += detail::cat(k ? ", " : "", idx[k]);
-  return s + "]";
-}
-
-// The safetensors tag of a dtype, as the file's header spells it.
-const char* tag(DType t) {
-  switch (t) {
-    case DType::F32: return "F32";
-    case DType::F64: return "F64";
-    case DType::I32: return "I32";
-    case DType::I64: return "I64";
-  }
-  return "?";
-}
-
-template <class T>
-int64_t first_nonfinite(const Tensor& t) {
-  const T* p = t.data<T>();
-  for (int64_t i = 0, n = t.numel(); i < n; ++i)
-    if (!std::isfinite(p[i])) return i;
-  return -1;
-}
-
-// NaN or infinity in a floating tensor of a loaded file: refused, naming the first one.
-void check_finite(const std::string& dir, const char* file, const std::map<std::string, Tensor>& tensors,
-                  const char* op) {
-  for (const auto& [name, t] : tensors) {
-    int64_t i = -1;
-    double v = 0;
-    if (t.dtype() == DType::F32 && (i = first_nonfinite<float>(t)) >= 0) v = t.data<float>()[i];
-    if (t.dtype() == DType::F64 && (i = first_nonfinite<double>(t)) >= 0) v = t.data<double>()[i];
-    if (i >= 0)
-      fail(op, dir, ": ", file, ": tensor '", name, "' holds ", v, " at index ", i, " (", position(t.shape(), i),
-           " of ", t.shape().str(), "): non-finite weights are refused (the file is damaged or the training run "
-           "diverged); load with allow_nonfinite_weights (dien: --allow-nonfinite-weights) to accept them");
   }
 }
 
@@ -249,15 +206,7 @@ void load_model_state(const std::string& dir, CtrModel& model, const CheckpointL
   const char* op = "load_model";
   const char* file = "model.safetensors";
   SafetensorsFile f = load_verified(dir, file, op);
-  // The dtype tag must be the model's: a relabelled tensor (F32 bytes read as I32) is damage, not
-  // something to cast.
-  const std::map<std::string, Tensor> own = model.state_dict();
-  for (const auto& [name, t] : f.tensors) {
-    auto it = own.find(name);
-    if (it != own.end() && it->second.dtype() != t.dtype())
-      fail(op, dir, ": ", file, ": tensor '", name, "' is ", tag(t.dtype()), " in the file but the model expects ",
-           tag(it->second.dtype()), ": the file is damaged or was written for another model");
-  }
+  check_dtypes(dir, file, f.tensors, model.state_dict(), op);
   if (!options.allow_nonfinite_weights) check_finite(dir, file, f.tensors, op);
   try {
     model.load_state_dict(f.tensors);

@@ -206,6 +206,12 @@ TEST_CASE("checkpoint integrity: a dtype tag relabelled F32 -> I32 is refused, n
   const auto before = params(m);
   require_error([&] { load_model_state(s.dir, m); }, {"'out.weight'", "I32", "F32"});
   REQUIRE(params(m) == before);  // nothing was loaded
+  // The optimizer's state too (Optimizer::load_state_dict compares it with its parameter's dtype).
+  const std::string opath = s.dir + "/optimizer.safetensors";
+  write_bytes(opath, relabel(read_bytes(opath), "out.weight.exp_avg", "I32"));
+  auto opt = make_optimizer("adam", m.named_parameters());
+  require_error([&] { load_optimizer_state(s.dir, *opt); },
+                {"optimizer.safetensors", "'out.weight'", "'exp_avg'", "i32"});
   fs::remove_all(root);
 }
 
