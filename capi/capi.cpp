@@ -3,6 +3,7 @@
 // throws and answers a status, keeping the message for dien_last_error() on the calling thread.
 #include "capi/dien.h"
 
+#include <cstdio>
 #include <exception>
 #include <memory>
 #include <new>
@@ -110,10 +111,22 @@ void dien_session_options_init(dien_session_options* o) {
 }
 
 dien_status dien_session_open(const char* model_path, const dien_session_options* options, dien_session** session) {
+  return dien_session_open_with_flags(model_path, options, 0, session);
+}
+
+dien_status dien_session_open_with_flags(const char* model_path, const dien_session_options* options, uint32_t flags,
+                                         dien_session** session) {
   if (!session) return null_arg("dien_session_open", "session");
   *session = nullptr;
   if (!model_path) return null_arg("dien_session_open", "model_path");
+  if (flags & ~DIEN_OPEN_ALLOW_NONFINITE_WEIGHTS) {
+    char msg[128];
+    std::snprintf(msg, sizeof msg, "dien_session_open_with_flags: unknown flag bits 0x%x (known: 0x%x)",
+                  flags & ~DIEN_OPEN_ALLOW_NONFINITE_WEIGHTS, DIEN_OPEN_ALLOW_NONFINITE_WEIGHTS);
+    return fail_with(DIEN_ERROR_ARGUMENT, msg);
+  }
   dien::serve::SessionOptions so;
+  so.allow_nonfinite_weights = (flags & DIEN_OPEN_ALLOW_NONFINITE_WEIGHTS) != 0;
   if (options) {
     if (options->struct_size < sizeof(dien_session_options))
       return fail_with(DIEN_ERROR_ARGUMENT,

@@ -91,6 +91,13 @@ DIEN_API void dien_session_options_init(dien_session_options* options);
  * options may be NULL (defaults). On failure *session is NULL. */
 DIEN_API dien_status dien_session_open(const char* model_path, const dien_session_options* options,
                                        dien_session** session);
+/* Flags of dien_session_open_with_flags, or'ed together. */
+#define DIEN_OPEN_ALLOW_NONFINITE_WEIGHTS 1u /* load NaN or infinite weights instead of refusing the model */
+/* dien_session_open with flags (0: the same as dien_session_open). A checkpoint's files are
+ * verified against its manifest and its weights must be finite unless a flag says otherwise; an
+ * unknown flag bit is DIEN_ERROR_ARGUMENT. (Added after 0.2.0: symbol version DIEN_0.3.) */
+DIEN_API dien_status dien_session_open_with_flags(const char* model_path, const dien_session_options* options,
+                                                  uint32_t flags, dien_session** session);
 DIEN_API void dien_session_close(dien_session* session); /* NULL is allowed */
 /* The instruction set the session's kernels use: "avx512", "avx2" or "generic". */
 DIEN_API const char* dien_session_isa(const dien_session* session);

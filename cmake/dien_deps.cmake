@@ -1,5 +1,5 @@
-# Third-party headers: Eigen 3.4 and nlohmann-json from the system (Debian packages),
-# or from .deps/include (filled by tools/pack-deps.sh for machines that lack them).
+# Third-party dependencies: Eigen 3.4, nlohmann-json and zlib from the system (Debian packages),
+# or from .deps/ (filled by tools/pack-deps.sh for machines that lack them).
 add_library(dien_deps INTERFACE)
 
 set(DIEN_DEPS_DIR ${CMAKE_CURRENT_SOURCE_DIR}/.deps CACHE PATH "Fallback folder with vendored headers")
@@ -29,6 +29,18 @@ endif()
 if(NOT EXISTS /usr/include/CLI/CLI.hpp AND EXISTS ${DIEN_DEPS_DIR}/include/CLI/CLI.hpp)
   target_include_directories(dien_deps SYSTEM INTERFACE ${DIEN_DEPS_DIR}/include)
 endif()
+
+# zlib (CRC-32 of checkpoint files, core/checksum.cpp): the system's (Debian: zlib1g-dev), else the
+# header and library tools/pack-deps.sh copied into .deps/.
+find_package(ZLIB QUIET)
+if(NOT ZLIB_FOUND AND EXISTS ${DIEN_DEPS_DIR}/include/zlib.h)
+  set(ZLIB_ROOT ${DIEN_DEPS_DIR})
+  find_package(ZLIB QUIET)
+endif()
+if(NOT ZLIB_FOUND)
+  message(FATAL_ERROR "dien: zlib not found. Run tools/install-deps.sh (Debian: zlib1g-dev).")
+endif()
+target_link_libraries(dien_deps INTERFACE ZLIB::ZLIB)
 
 find_package(OpenMP)
 if(OpenMP_CXX_FOUND)  # DIEN_WITH_OPENMP=1|0 is a definition of the dien targets (CMakeLists.txt)

@@ -35,7 +35,7 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/dienConfigVersion.c
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/dienConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/dienConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/dien)
 
-set(DIEN_PC_PRIVATE "-lstdc++ -lm -lpthread")
+set(DIEN_PC_PRIVATE "-lstdc++ -lm -lpthread -lz")
 if(OpenMP_CXX_FOUND)
   string(APPEND DIEN_PC_PRIVATE " -lgomp")
 endif()

@@ -1,23 +1,31 @@
 // SPDX-License-Identifier: MIT
-// Checkpoint directories: written into a temporary sibling, then swapped in atomically.
+// Checkpoint directories: written into a temporary sibling, then swapped in atomically; every
+// file verified against manifest.json, and every tensor checked (models/checkpoint_tensors.h),
+// before a load uses it.
 #include "models/checkpoint.h"
 
-#include <fcntl.h>
-#include <stdio.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <mutex>
+#include <set>
 
 #include "core/error.h"
+#include "core/serialize.h"
+#include "core/warning.h"
+#include "models/checkpoint_dir.h"
+#include "models/checkpoint_tensors.h"
 
 namespace dien {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using checkpoint_tensors::check_dtypes;
+using checkpoint_tensors::check_finite;
 
 namespace {
 
@@ -25,42 +33,67 @@ const char* kFormat = "dien-checkpoint";
 
 std::string join(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
 
-json read_json_file(const std::string& path, const char* op) {
-  std::ifstream f(path);
-  if (!f) fail(op, "cannot open ", path);
+// The manifest of `dir`, or nullopt for a checkpoint saved before dien wrote one (then a warning,
+// once per directory and process: a command reads several files of one checkpoint).
+std::optional<CheckpointManifest> manifest_for(const std::string& dir, const char* op) {
+  std::optional<CheckpointManifest> m = read_manifest(dir, op);
+  if (!m) {
+    static std::mutex mu;
+    static std::set<std::string> warned;
+    std::error_code ec;
+    const std::string key = fs::weakly_canonical(fs::absolute(dir), ec).string();
+    bool first;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      first = warned.insert(key).second;
+    }
+    if (first)
+      warn(detail::cat(dir, ": no ", kManifestFile,
+                       " (saved by an older dien): its files cannot be checked for damage; save it again to add one"));
+  }
+  return m;
+}
+
+// <dir>/<name> whole, verified against the manifest when there is one. `absent` is the message
+// when the file does not exist and the manifest does not list it.
+std::string read_verified(const std::string& dir, const char* name, const std::optional<CheckpointManifest>& m,
+                          const char* op, const std::string& absent) {
+  const std::string path = join(dir, name);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    if (m && m->find(name)) verify_manifest_file(dir, *m, name, op);  // reports it missing
+    fail(op, absent);
+  }
+  std::string bytes;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) fail(op, "cannot open ", path, ": ", std::strerror(errno));
+  char buf[1 << 16];
+  size_t got;
+  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.append(buf, got);
+  const bool err = std::ferror(f);
+  std::fclose(f);
+  if (err) fail(op, "read error in ", path);
+  if (m) verify_manifest_bytes(dir, *m, name, bytes, op);
+  return bytes;
+}
+
+json parse_json(const std::string& text, const std::string& path, const char* op) {
   try {
-    return json::parse(f);
+    return json::parse(text);
   } catch (const json::exception& e) {
     fail(op, path, " is not valid JSON: ", e.what());
   }
 }
 
-// Moves `tmp` to `dir`: an atomic exchange when `dir` exists (the old one then sits at `tmp` and
-// is removed), a plain rename otherwise.
-void swap_in(const std::string& tmp, const std::string& dir) {
-  std::error_code ec;
-  if (fs::exists(dir, ec)) {
-    if (!fs::is_directory(dir, ec)) fail("save_checkpoint", dir, " exists and is not a directory");
-    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dir.c_str(), RENAME_EXCHANGE) == 0) {
-      fs::remove_all(tmp, ec);  // the previous checkpoint
-      return;
-    }
-    if (errno != EINVAL && errno != ENOSYS)
-      fail("save_checkpoint", "cannot exchange ", tmp, " with ", dir, ": ", std::strerror(errno));
-    // No RENAME_EXCHANGE on this filesystem: keep the old one aside until the new one is in.
-    std::string old = tmp + ".old";
-    if (std::rename(dir.c_str(), old.c_str()) != 0)
-      fail("save_checkpoint", "cannot move ", dir, " aside: ", std::strerror(errno));
-    if (std::rename(tmp.c_str(), dir.c_str()) != 0) {
-      int e = errno;
-      std::rename(old.c_str(), dir.c_str());
-      fail("save_checkpoint", "cannot rename ", tmp, " to ", dir, ": ", std::strerror(e));
-    }
-    fs::remove_all(old, ec);
-    return;
+// A safetensors file of the checkpoint, verified against the manifest before it is parsed.
+SafetensorsFile load_verified(const std::string& dir, const char* name, const char* op) {
+  std::optional<CheckpointManifest> m = manifest_for(dir, op);
+  if (m) verify_manifest_file(dir, *m, name, op);
+  try {
+    return load_safetensors(join(dir, name));
+  } catch (const Error& e) {
+    fail(op, dir, ": ", e.what());
   }
-  if (std::rename(tmp.c_str(), dir.c_str()) != 0)
-    fail("save_checkpoint", "cannot rename ", tmp, " to ", dir, ": ", std::strerror(errno));
 }
 
 }  // namespace
@@ -74,6 +107,7 @@ void save_checkpoint(const std::string& dir, const CtrModel& model, const Optimi
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
   if (ec) fail("save_checkpoint", "cannot create ", target.parent_path().string(), ": ", ec.message());
+  checkpoint_dir::remove_stale_temporaries(target.parent_path().string());
   static std::atomic<uint64_t> counter{0};
   std::string tmp = target.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
   fs::remove_all(tmp, ec);
@@ -83,11 +117,23 @@ void save_checkpoint(const std::string& dir, const CtrModel& model, const Optimi
                 {"version", kCheckpointVersion},
                 {"model", model.config()},
                 {"data", data.is_null() ? json::object() : data}};
+    std::vector<const char*> files{"config.json", "model.safetensors"};
     write_file_atomic(join(tmp, "config.json"), config.dump(2) + "\n", "save_checkpoint");
     model.save(join(tmp, "model.safetensors"));
-    if (optimizer) optimizer->save(join(tmp, "optimizer.safetensors"));
-    if (state) write_file_atomic(join(tmp, "trainer.json"), state->to_json().dump(2) + "\n", "save_checkpoint");
-    swap_in(tmp, target.string());
+    if (optimizer) {
+      optimizer->save(join(tmp, "optimizer.safetensors"));
+      files.push_back("optimizer.safetensors");
+    }
+    if (state) {
+      write_file_atomic(join(tmp, "trainer.json"), state->to_json().dump(2) + "\n", "save_checkpoint");
+      files.push_back("trainer.json");
+    }
+    // Last, so a directory with a manifest is complete; the checksums are of the bytes on disk.
+    std::vector<ManifestEntry> entries;
+    for (const char* f : files) entries.push_back(manifest_entry(tmp, f));
+    write_manifest(tmp, entries);
+    checkpoint_dir::fsync_directory(tmp, "save_checkpoint");
+    checkpoint_dir::swap_in(tmp, target.string());
   } catch (...) {
     fs::remove_all(tmp, ec);
     throw;
@@ -95,14 +141,20 @@ void save_checkpoint(const std::string& dir, const CtrModel& model, const Optimi
 }
 
 json read_checkpoint_config(const std::string& dir) {
-  std::string path = join(dir, "config.json");
-  json c = read_json_file(path, "read_checkpoint_config");
+  const char* op = "read_checkpoint_config";
+  const std::string path = join(dir, "config.json");
+  std::error_code ec;
+  if (!fs::exists(path, ec) && !fs::exists(join(dir, kManifestFile), ec)) fail(op, "cannot open ", path);
+  const std::optional<CheckpointManifest> m = manifest_for(dir, op);
+  json c = parse_json(read_verified(dir, "config.json", m, op, "cannot open " + path), path, op);
   if (!c.is_object() || c.value("format", std::string()) != kFormat)
-    fail("read_checkpoint_config", path, ": not a dien checkpoint (no \"format\": \"", kFormat, "\")");
-  if (!c.contains("version") || !c["version"].is_number_integer() || c["version"].get<int>() > kCheckpointVersion)
-    fail("read_checkpoint_config", path, ": unsupported version ", c.value("version", json()).dump(),
-         " (this build reads up to ", kCheckpointVersion, ")");
-  if (!c.contains("model") || !c["model"].is_object()) fail("read_checkpoint_config", path, ": no \"model\" object");
+    fail(op, path, ": not a dien checkpoint (no \"format\": \"", kFormat, "\")");
+  // int64_t: a huge version must not wrap to a supported one.
+  if (!c.contains("version") || !c["version"].is_number_integer() || c["version"].get<int64_t>() < 1 ||
+      c["version"].get<int64_t>() > kCheckpointVersion)
+    fail(op, path, ": unsupported version ", c.value("version", json()).dump(), " (this build reads 1 to ",
+         kCheckpointVersion, "; a newer dien wrote it)");
+  if (!c.contains("model") || !c["model"].is_object()) fail(op, path, ": no \"model\" object");
   if (!c.contains("data")) c["data"] = json::object();
   return c;
 }
@@ -115,41 +167,78 @@ std::string resolve_checkpoint(const std::string& path) {
   fail("dien", "'", path, "' is not a checkpoint: it has no config.json, best/ or last/");
 }
 
-bool has_optimizer_state(const std::string& dir) { return fs::exists(join(dir, "optimizer.safetensors")); }
-bool has_trainer_state(const std::string& dir) { return fs::exists(join(dir, "trainer.json")); }
+namespace {
+bool present_or_listed(const std::string& dir, const char* name) {
+  if (fs::exists(join(dir, name))) return true;
+  try {
+    std::optional<CheckpointManifest> m = read_manifest(dir, "checkpoint");
+    return m && m->find(name);
+  } catch (const Error&) {
+    return false;  // the load reports the damaged manifest
+  }
+}
+}  // namespace
 
-std::unique_ptr<CtrModel> load_model(const std::string& dir, const ModelFactory& factory) {
+bool has_optimizer_state(const std::string& dir) { return present_or_listed(dir, "optimizer.safetensors"); }
+bool has_trainer_state(const std::string& dir) { return present_or_listed(dir, "trainer.json"); }
+
+CheckpointIntegrity verify_checkpoint(const std::string& dir) {
+  CheckpointIntegrity r;
+  std::optional<CheckpointManifest> m = read_manifest(dir, "verify_checkpoint");
+  if (!m) return r;
+  for (const ManifestEntry& e : m->files) verify_manifest_file(dir, *m, e.name, "verify_checkpoint");
+  r.has_manifest = true;
+  r.manifest_version = m->version;
+  r.files = m->files;
+  return r;
+}
+
+std::unique_ptr<CtrModel> load_model(const std::string& dir, const ModelFactory& factory,
+                                     const CheckpointLoadOptions& options) {
   json c = read_checkpoint_config(dir);
   std::unique_ptr<CtrModel> m = factory(c["model"]);
   if (!m) fail("load_model", dir, ": the model factory returned null");
-  load_model_state(dir, *m);
+  load_model_state(dir, *m, options);
   return m;
 }
 
-void load_model_state(const std::string& dir, CtrModel& model) {
+void load_model_state(const std::string& dir, CtrModel& model, const CheckpointLoadOptions& options) {
+  const char* op = "load_model";
+  const char* file = "model.safetensors";
+  SafetensorsFile f = load_verified(dir, file, op);
+  check_dtypes(dir, file, f.tensors, model.state_dict(), op);
+  if (!options.allow_nonfinite_weights) check_finite(dir, file, f.tensors, op);
   try {
-    model.load(join(dir, "model.safetensors"));
+    model.load_state_dict(f.tensors);
   } catch (const Error& e) {
-    fail("load_model", dir, ": ", e.what());
+    fail(op, dir, ": ", join(dir, file), ": ", e.what());
   }
 }
 
-void load_optimizer_state(const std::string& dir, Optimizer& optimizer) {
-  if (!has_optimizer_state(dir)) fail("load_optimizer_state", dir, ": no optimizer.safetensors");
+void load_optimizer_state(const std::string& dir, Optimizer& optimizer, const CheckpointLoadOptions& options) {
+  const char* op = "load_optimizer_state";
+  const char* file = "optimizer.safetensors";
+  if (!has_optimizer_state(dir)) fail(op, dir, ": no ", file);
+  SafetensorsFile f = load_verified(dir, file, op);
+  // Dtypes: Optimizer::load_state_dict refuses state whose dtype is not its parameter's.
+  if (!options.allow_nonfinite_weights) check_finite(dir, file, f.tensors, op);
   try {
-    optimizer.load(join(dir, "optimizer.safetensors"));
+    optimizer.load_state_dict({std::move(f.tensors), std::move(f.metadata)});
   } catch (const Error& e) {
-    fail("load_optimizer_state", dir, ": ", e.what());
+    fail(op, dir, ": ", join(dir, file), ": ", e.what());
   }
 }
 
 TrainerState load_trainer_state(const std::string& dir) {
-  std::string path = join(dir, "trainer.json");
-  if (!fs::exists(path)) fail("load_trainer_state", dir, ": no trainer.json");
+  const char* op = "load_trainer_state";
+  const std::string path = join(dir, "trainer.json");
+  if (!has_trainer_state(dir)) fail(op, dir, ": no trainer.json");
+  const std::optional<CheckpointManifest> m = manifest_for(dir, op);
+  const std::string text = read_verified(dir, "trainer.json", m, op, dir + ": no trainer.json");
   try {
-    return TrainerState::from_json(read_json_file(path, "load_trainer_state"));
+    return TrainerState::from_json(parse_json(text, path, op));
   } catch (const Error& e) {
-    fail("load_trainer_state", path, ": ", e.what());
+    fail(op, path, ": ", e.what());
   }
 }
 

@@ -93,8 +93,9 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
     if (!o.embedding_grad.empty() && saved.embedding_grad != o.embedding_grad)
       fail("fit", "resume_from ", o.resume_from, " was trained with embedding_grad ", saved.embedding_grad,
            ", not ", o.embedding_grad, " (leave it unset to continue in the run's mode)");
-    load_model_state(o.resume_from, model);
-    load_optimizer_state(o.resume_from, *opt);
+    const CheckpointLoadOptions lo{o.allow_nonfinite_weights};
+    load_model_state(o.resume_from, model, lo);
+    load_optimizer_state(o.resume_from, *opt, lo);
     st = saved;
     gen.manual_seed(st.shuffle_seed);
     gen.set_offset(st.shuffle_offset);
@@ -206,7 +207,7 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
     if (!best_weights.empty()) {
       model.load_state_dict(best_weights);
     } else if (!o.checkpoint_dir.empty() && has_trainer_state(sub_dir(o.checkpoint_dir, "best"))) {
-      load_model_state(sub_dir(o.checkpoint_dir, "best"), model);
+      load_model_state(sub_dir(o.checkpoint_dir, "best"), model, CheckpointLoadOptions{o.allow_nonfinite_weights});
     } else {
       fail("fit", "restore_best: the weights of epoch ", st.best_epoch,
            " (before the resume) are not available; set checkpoint_dir");

@@ -67,6 +67,9 @@ struct FitOptions {
   std::string checkpoint_dir;
   nlohmann::json data = nlohmann::json::object();  // copied into each checkpoint's config "data"
   std::string resume_from;        // a checkpoint with trainer.json: continue that run
+  // Loading resume_from (and restore_best's best/ checkpoint) accepts NaN or infinite weights and
+  // optimizer state instead of refusing them (CheckpointLoadOptions, models/checkpoint.h).
+  bool allow_nonfinite_weights = false;
 
   std::string history_csv;        // rewritten after every epoch when set
   std::string history_json;

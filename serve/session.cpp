@@ -83,7 +83,7 @@ std::shared_ptr<Session> Session::open(const std::string& path, const SessionOpt
   try {
     dir = resolve_checkpoint(path);
     config = read_checkpoint_config(dir);
-    model = load_model(dir);
+    model = load_model(dir, CheckpointLoadOptions{options.allow_nonfinite_weights});
   } catch (const Error& e) {
     raise<ModelError>("Session::open", "cannot open model '", path, "': ", e.what());
   }

@@ -50,6 +50,7 @@ struct SessionOptions {
   size_t user_cache_capacity = 0;  // users kept by the user-state cache; 0: no cache
   bool exact_window = true;        // full window: recompute (exact) or keep advancing (approximate)
   std::string isa = "auto";        // auto | avx512 | avx2 | generic
+  bool allow_nonfinite_weights = false;  // open(): load NaN/Inf weights instead of refusing them
 };
 
 struct FeatureInfo {

@@ -20,7 +20,7 @@ struct EvalArgs {
   std::string model, data, oov = "bucket", device = "cpu";
   int64_t batch_size = 1024;
   int threads = 0;
-  bool json = false;
+  bool json = false, allow_nonfinite = false;
 };
 
 void print_metric(const char* name, double v) {
@@ -31,7 +31,7 @@ void run_eval(const EvalArgs& a) {
   set_threads(a.threads);
   check_device(a.device);
   const std::string dir = resolve_checkpoint(a.model);
-  std::unique_ptr<CtrModel> m = load_model(dir);
+  std::unique_ptr<CtrModel> m = load_model(dir, CheckpointLoadOptions{a.allow_nonfinite});
   m->to(Device::parse(a.device));
   const nlohmann::json slot = read_checkpoint_config(dir)["data"];
   // Evaluation needs no aux-loss negatives (the auxiliary branch runs only in training).
@@ -70,6 +70,7 @@ void add_eval(CLI::App& app) {
   sub->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
   sub->add_option("--threads", a->threads, "CPU threads (0: every usable core)")->check(at_least(0))->capture_default_str();
   sub->add_flag("--json", a->json, "one JSON object instead of the table");
+  sub->add_flag("--allow-nonfinite-weights", a->allow_nonfinite, "load NaN or infinite weights instead of refusing the checkpoint (to inspect a run that diverged)");
   sub->callback([a] { run_eval(*a); });
 }
 

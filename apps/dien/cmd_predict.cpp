@@ -28,14 +28,14 @@ struct PredictArgs {
   int64_t batch_size = 256;
   int workers = 0;
   int threads = 0;
-  bool with_labels = false;
+  bool with_labels = false, allow_nonfinite = false;
 };
 
 void run_predict(const PredictArgs& a) {
   set_threads(a.threads);
   check_device(a.device);
   const std::string dir = resolve_checkpoint(a.model);
-  std::shared_ptr<CtrModel> m = load_model(dir);
+  std::shared_ptr<CtrModel> m = load_model(dir, CheckpointLoadOptions{a.allow_nonfinite});
   m->to(Device::parse(a.device));
   const nlohmann::json slot = read_checkpoint_config(dir)["data"];
   data::Dataset ds = a.data.empty() ? synthetic_validation(slot)
@@ -118,6 +118,7 @@ void add_predict(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--threads", a->threads, "CPU threads (0: every usable core)")->check(at_least(0))->capture_default_str();
   sub->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
+  sub->add_flag("--allow-nonfinite-weights", a->allow_nonfinite, "load NaN or infinite weights instead of refusing the checkpoint (to inspect a run that diverged)");
   sub->callback([a] { run_predict(*a); });
 }
 

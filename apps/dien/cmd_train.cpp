@@ -35,6 +35,7 @@ struct TrainArgs {
   bool override_settings = false;
   bool overwrite = false;
   bool resume_any_data = false;
+  bool allow_nonfinite = false;
   bool early_stopping = false;
   int patience = 2;
 };
@@ -42,7 +43,8 @@ struct TrainArgs {
 // The run directory's record of its settings (<out>/run.json): every flag given to the `dien
 // train` that started the run (and to each resume since), as CLI11 read them. `--resume` gives
 // every recorded flag back that the command line leaves out, so a run continues as it started.
-//   never recorded:  --out, --resume, --override, --overwrite, --resume-any-data (they name the
+//   never recorded:  --out, --resume, --override, --overwrite, --resume-any-data,
+//                    --allow-nonfinite-weights (they name the
 //                    invocation, not the run)
 //   free to change:  --epochs, --threads, --device, --early-stopping, --patience (how long and
 //                    where the run goes on, not what it trains)
@@ -50,8 +52,8 @@ struct TrainArgs {
 //                    (kShapesCheckpoint): a different value could only fail to load, or load wrongly
 //   everything else: a different value is refused, naming the flag, unless --override
 const char* const kRunFile = "run.json";
-const std::set<std::string> kNotRecorded = {"--out", "--resume", "--override", "--overwrite", "--resume-any-data",
-                                            "--help"};
+const std::set<std::string> kNotRecorded = {"--out",           "--resume", "--override", "--overwrite",
+                                            "--resume-any-data", "--allow-nonfinite-weights", "--help"};
 const std::set<std::string> kFreeOnResume = {"--epochs", "--threads", "--device", "--early-stopping", "--patience"};
 const std::set<std::string> kShapesCheckpoint = {
     "--model",      "--gru-type",   "--negsampling", "--dnn-hidden-units", "--att-hidden-units", "--embedding-dim",
@@ -265,6 +267,7 @@ void run_train(CLI::App& sub, const TrainArgs& a) {
   fo.patience = a.patience;
   fo.restore_best = a.early_stopping;
   if (a.resume) fo.resume_from = (std::filesystem::path(a.out) / "last").string();
+  fo.allow_nonfinite_weights = a.allow_nonfinite;
   if (a.overwrite) remove_previous_run(a.out);  // only now that the new run is ready to start
   write_run_file(a.out, sub, fingerprint);
   TrainerState st = fit(*model, td.train, td.val, fo);
@@ -308,6 +311,9 @@ void add_train(CLI::App& app) {
   sub->add_flag("--resume-any-data", args->resume_any_data,
                 "with --resume: continue even if the data files, generator settings or vocabularies differ from "
                 "the run's (their fingerprint is recorded in --out/run.json)")
+      ->needs(resume);
+  sub->add_flag("--allow-nonfinite-weights", args->allow_nonfinite,
+                "with --resume: load NaN or infinite weights and optimizer state instead of refusing the checkpoint")
       ->needs(resume);
   sub->add_flag("--early-stopping", args->early_stopping,
                 "stop when validation AUC has not improved for --patience epochs, restore the best weights");

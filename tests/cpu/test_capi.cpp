@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "capi/dien.h"
+#include "checkpoint_test_util.h"
 #include "data/amazon_format.h"
 #include "data_files.h"
 #include "model_test_util.h"
@@ -114,6 +115,8 @@ TEST_CASE("C API: corrupt or incompatible checkpoints are refused at open, with 
     const std::string d = tmp.file(name);
     fs::copy(dir, d, fs::copy_options::recursive);
     damage(d);
+    // Past the checksums, to the checks behind them (a damaged file itself: test_checkpoint_integrity.cpp).
+    test::reseal_manifest(d);
     dien_session* bad = nullptr;
     REQUIRE(dien_session_open(d.c_str(), nullptr, &bad) == DIEN_ERROR_MODEL);
     REQUIRE(bad == nullptr);
@@ -157,6 +160,43 @@ TEST_CASE("C API: corrupt or incompatible checkpoints are refused at open, with 
   o.isa = "sse9";
   REQUIRE(dien_session_open(dir.c_str(), &o, &s) == DIEN_ERROR_MODEL);
   REQUIRE_THAT(last(), Catch::Contains("sse9"));
+}
+
+TEST_CASE("C API: a damaged checkpoint or NaN weights are refused at open; a flag lets NaN weights in",
+          "[capi][cpu]") {
+  namespace fs = std::filesystem;
+  TempDir tmp;
+  const std::string dir = tmp.file("model");
+  write_checkpoint(dir);
+  const std::string weights = dir + "/model.safetensors";
+  std::string bytes;
+  {
+    std::ifstream in(weights, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // The last float of the file (a weight) made NaN: the checksum refuses the file...
+  const std::string good = bytes;
+  const float nan = std::nanf("");
+  std::memcpy(&bytes[bytes.size() - 4], &nan, 4);
+  std::ofstream(weights, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  dien_session* s = nullptr;
+  REQUIRE(dien_session_open(dir.c_str(), nullptr, &s) == DIEN_ERROR_MODEL);
+  REQUIRE_THAT(last(), Catch::Contains("model.safetensors") && Catch::Contains("CRC-32 mismatch"));
+  // ...and with the manifest matching, the NaN check does, unless the flag allows it.
+  test::reseal_manifest(dir);
+  REQUIRE(dien_session_open(dir.c_str(), nullptr, &s) == DIEN_ERROR_MODEL);
+  REQUIRE_THAT(last(), Catch::Contains("nan") && Catch::Contains("non-finite"));
+  REQUIRE(dien_session_open_with_flags(dir.c_str(), nullptr, 0, &s) == DIEN_ERROR_MODEL);
+  REQUIRE(dien_session_open_with_flags(dir.c_str(), nullptr, 0x6, &s) == DIEN_ERROR_ARGUMENT);
+  REQUIRE_THAT(last(), Catch::Contains("unknown flag bits 0x6"));
+  {
+    Session ok;
+    REQUIRE(dien_session_open_with_flags(dir.c_str(), nullptr, DIEN_OPEN_ALLOW_NONFINITE_WEIGHTS, &ok.s) == DIEN_OK);
+  }
+  std::ofstream(weights, std::ios::binary | std::ios::trunc).write(good.data(), static_cast<std::streamsize>(good.size()));
+  test::reseal_manifest(dir);
+  Session ok;
+  REQUIRE(dien_session_open(dir.c_str(), nullptr, &ok.s) == DIEN_OK);
 }
 
 TEST_CASE("C API: scoring equals the C++ session and the model's batch; errors by status", "[capi][cpu]") {
