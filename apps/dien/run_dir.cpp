@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -14,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/checksum.h"
 #include "core/error.h"
 
 namespace dien::cli {
@@ -24,30 +24,14 @@ namespace fs = std::filesystem;
 
 const char* const kRunEntries[] = {"best", "last", "run.json", "history.csv", "history.json"};
 
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
-
-// CRC-32 (zlib) of the whole file: a reordered or edited data file changes it, a copy does not.
+// CRC-32 of the whole file: a reordered or edited data file changes it, a copy does not.
 nlohmann::json file_fingerprint(const std::string& flag, const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  if (!f) fail("dien train", flag, " ", path, ": cannot open: ", std::strerror(errno));
-  std::vector<unsigned char> buf(1 << 20);
-  uLong crc = crc32_z(0L, Z_NULL, 0);
-  uint64_t size = 0;
-  while (true) {
-    const size_t n = std::fread(buf.data(), 1, buf.size(), f.get());
-    crc = crc32_z(crc, buf.data(), n);
-    size += n;
-    if (n < buf.size()) break;
-  }
-  if (std::ferror(f.get())) fail("dien train", flag, " ", path, ": read error: ", std::strerror(errno));
+  const std::string op = "dien train " + flag;
+  const FileChecksum c = checksum_file(path, op.c_str());
   return {{"flag", flag},
           {"path", fs::weakly_canonical(fs::absolute(path)).string()},
-          {"size", size},
-          {"crc32", crc}};
+          {"size", c.size},
+          {"crc32", c.crc32}};
 }
 
 std::string shown_file(const nlohmann::json& f) {
@@ -113,8 +97,7 @@ nlohmann::json data_fingerprint(const DataFlags& f, const TrainingData* td) {
   if (td) {
     if (td->slot.contains("synthetic")) fp["synthetic"] = td->slot["synthetic"];
     const std::string voc = td->slot.contains("vocabularies") ? td->slot["vocabularies"].dump() : std::string();
-    fp["vocabularies_crc32"] =
-        crc32_z(crc32_z(0L, Z_NULL, 0), reinterpret_cast<const unsigned char*>(voc.data()), voc.size());
+    fp["vocabularies_crc32"] = crc32_bytes(voc.data(), voc.size());
   }
   return fp;
 }
