@@ -11,6 +11,24 @@
 #include "core/error.h"
 #include "core/workspace.h"
 
+// Under AddressSanitizer (DIEN_SANITIZE) a cached free block is poisoned, so a use after free
+// that lands in the cache is reported as it would be without it.
+#if defined(__SANITIZE_ADDRESS__)
+#define DIEN_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DIEN_ASAN 1
+#endif
+#endif
+#ifdef DIEN_ASAN
+#include <sanitizer/asan_interface.h>
+#define DIEN_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define DIEN_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define DIEN_POISON(p, n) ((void)(p), (void)(n))
+#define DIEN_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace dien::cpu {
 
 void* aligned_alloc_bytes(size_t nbytes) {
@@ -65,6 +83,7 @@ class BlockCache {
         stats_.cached_bytes -= got;
         --stats_.cached_blocks;
         ++stats_.reused;
+        DIEN_UNPOISON(p, got);
         return p;
       }
       ++stats_.fresh;
@@ -77,6 +96,7 @@ class BlockCache {
       std::lock_guard<std::mutex> lk(mu_);
       if (stats_.cached_bytes + size <= cap_) {
         free_[size].push_back(p);
+        DIEN_POISON(p, size);
         stats_.cached_bytes += size;
         ++stats_.cached_blocks;
         return;
@@ -92,7 +112,10 @@ class BlockCache {
       stats_.cached_bytes = stats_.cached_blocks = 0;
     }
     for (auto& [size, ps] : blocks)
-      for (void* p : ps) aligned_free(p);
+      for (void* p : ps) {
+        DIEN_UNPOISON(p, size);
+        aligned_free(p);
+      }
   }
   BlockCacheStats stats() {
     std::lock_guard<std::mutex> lk(mu_);

@@ -2,7 +2,9 @@
 # Installs the Debian packages that dien's build and tests need, when they are missing.
 # Idempotent; run as root (or with sudo available). Does nothing when all are present.
 set -euo pipefail
-pkgs=(cmake g++ gcc make pkgconf libeigen3-dev catch2 nlohmann-json3-dev libcli11-dev zlib1g-dev)
+# clang, libclang-rt-14-dev (ASan, UBSan, libFuzzer runtimes) and llvm-14 (llvm-symbolizer, for
+# readable sanitizer reports): tools/test.sh's sanitizer suite and tools/fuzz.sh.
+pkgs=(cmake g++ gcc make pkgconf libeigen3-dev catch2 nlohmann-json3-dev libcli11-dev zlib1g-dev clang libclang-rt-14-dev llvm-14)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

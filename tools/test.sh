@@ -4,25 +4,42 @@
 #  2. configures build/ with DIEN_CUDA=AUTO (CUDA code compiles whenever nvcc exists; CUDA tests
 #     report themselves skipped without a GPU), builds everything, runs ctest;
 #  3. when step 2 built CUDA, also builds build-nocuda/ with DIEN_CUDA=OFF and runs its tests,
-#     so that the CPU-only configuration cannot rot.
-# Environment: JOBS (default: nproc), BUILD_TYPE (default Release).
+#     so that the CPU-only configuration cannot rot;
+#  4. the sanitizer suite: build-asan/ with clang, AddressSanitizer + UndefinedBehaviorSanitizer
+#     (any report aborts) and the libFuzzer harnesses, CUDA off; runs the whole suite there (the
+#     install test aside: it links a consumer outside the sanitized build) and every fuzzer for
+#     DIEN_FUZZ_SECONDS (default 20) from its seed corpus (docs/reliability.md).
+#     SANITIZERS=0 skips it.
+# Environment: JOBS (default: nproc), BUILD_TYPE (default Release), SANITIZERS (default 1),
+# DIEN_FUZZ_SECONDS (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
 BUILD_TYPE=${BUILD_TYPE:-Release}
 bash tools/install-deps.sh
 
-run_suite() {  # dir, extra cmake args...
+run_suite() {  # dir, extra cmake args... [-- extra ctest args...]
   local dir=$1; shift
-  echo "== configure $dir ($*)"
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "$@"
+  local cm=() ct=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do cm+=("$1"); shift; done
+  [ $# -gt 0 ] && shift && ct=("$@")
+  echo "== configure $dir (${cm[*]})"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${cm[@]}"
   echo "== build $dir"
   cmake --build "$dir" -j "$JOBS"
   echo "== test $dir"
-  ctest --test-dir "$dir" -j "$JOBS" --output-on-failure
+  ctest --test-dir "$dir" -j "$JOBS" --output-on-failure "${ct[@]}"
 }
 
 run_suite build -DDIEN_CUDA=AUTO
 if grep -q '^DIEN_HAS_CUDA_CACHED:INTERNAL=ON' build/CMakeCache.txt; then
   run_suite build-nocuda -DDIEN_CUDA=OFF
+fi
+if [ "${SANITIZERS:-1}" != 0 ]; then
+  # Fuzzers run one at a time (-j 1 for label fuzz): each is timed, and two would share a core.
+  run_suite build-asan -DDIEN_CUDA=OFF -DDIEN_SANITIZE=address,undefined -DDIEN_FUZZ=ON \
+    -DDIEN_FUZZ_SECONDS="${DIEN_FUZZ_SECONDS:-20}" -DDIEN_BUILD_BENCH=OFF \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -- -LE 'install|fuzz'
+  echo "== fuzz build-asan (bounded: ${DIEN_FUZZ_SECONDS:-20} s per harness)"
+  ctest --test-dir build-asan -j 1 --output-on-failure -L fuzz
 fi
