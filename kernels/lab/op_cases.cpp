@@ -533,7 +533,9 @@ Instance aux_bce_case(Size size, DType dt, Generator& g) {
 
 // ---- optimizers: one step over an embedding table's worth of parameters ------------------
 
-// param (updated) and its gradient, [V, E]; buffers come from optim_buffer.
+// param (updated) and its gradient, [V, E]; buffers come from optim_buffer. Callers copy the pair
+// into plain ints: their lambdas capture them, and clang 14 (the sanitizer build) cannot capture
+// structured bindings.
 std::pair<int, int> optim_tensors(Instance& I, Size size, DType dt, Generator& g) {
   Dims d = dims(size);
   I.shape = Shape{d.V, d.E}.str();
@@ -549,7 +551,8 @@ int optim_buffer(Instance& I, const char* name, bool square, int param, Generato
 
 Instance sgd_case(Size size, DType dt, Generator& g) {
   Instance I;
-  auto [p, gr] = optim_tensors(I, size, dt, g);
+  const auto pg = optim_tensors(I, size, dt, g);
+  const int p = pg.first, gr = pg.second;
   int m = optim_buffer(I, "momentum_buf", false, p, g);
   I.call(DIEN_LAB_KERNEL(sgd_step), {p, gr, m}, {p, m}, [=](Backend& be, TL& t) {
      be.sgd_step(t[p], t[gr], &t[m], 0.05, 0.9, 0.3, false, 0.02, false);
@@ -565,7 +568,8 @@ Instance sgd_case(Size size, DType dt, Generator& g) {
 
 Instance adam_case(Size size, DType dt, Generator& g) {
   Instance I;
-  auto [p, gr] = optim_tensors(I, size, dt, g);
+  const auto pg = optim_tensors(I, size, dt, g);
+  const int p = pg.first, gr = pg.second;
   int m = optim_buffer(I, "exp_avg", false, p, g), v = optim_buffer(I, "exp_avg_sq", true, p, g);
   I.call(DIEN_LAB_KERNEL(adam_step), {p, gr, m, v}, {p, m, v},
          [=](Backend& be, TL& t) { be.adam_step(t[p], t[gr], t[m], t[v], 7, 0.02, 0.8, 0.95, 1e-3, 0.05); });
@@ -574,7 +578,8 @@ Instance adam_case(Size size, DType dt, Generator& g) {
 
 Instance adagrad_case(Size size, DType dt, Generator& g) {
   Instance I;
-  auto [p, gr] = optim_tensors(I, size, dt, g);
+  const auto pg = optim_tensors(I, size, dt, g);
+  const int p = pg.first, gr = pg.second;
   int s = optim_buffer(I, "sum_sq", true, p, g);
   I.call(DIEN_LAB_KERNEL(adagrad_step), {p, gr, s}, {p, s},
          [=](Backend& be, TL& t) { be.adagrad_step(t[p], t[gr], t[s], 4, 0.1, 0.05, 1e-3, 0.02); });
@@ -583,7 +588,8 @@ Instance adagrad_case(Size size, DType dt, Generator& g) {
 
 Instance rmsprop_case(Size size, DType dt, Generator& g) {
   Instance I;
-  auto [p, gr] = optim_tensors(I, size, dt, g);
+  const auto pg = optim_tensors(I, size, dt, g);
+  const int p = pg.first, gr = pg.second;
   int s = optim_buffer(I, "square_avg", true, p, g), m = optim_buffer(I, "momentum_buf", false, p, g);
   I.call(DIEN_LAB_KERNEL(rmsprop_step), {p, gr, s, m}, {p, s, m},
          [=](Backend& be, TL& t) { be.rmsprop_step(t[p], t[gr], t[s], &t[m], 0.01, 0.9, 1e-3, 0.7, 0.01); })
