@@ -9,6 +9,10 @@ option(DIEN_FUZZ "Build the libFuzzer harnesses in tests/fuzz (needs clang)" OFF
 if(DIEN_SANITIZE)
   add_compile_options(-fsanitize=${DIEN_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer -gline-tables-only)
   add_link_options(-fsanitize=${DIEN_SANITIZE})
+  if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
+    # C programs (examples/embed) link libdien.so, whose C++ code needs UBSan's C++ runtime part.
+    add_link_options("$<$<LINK_LANGUAGE:C>:-fsanitize-link-c++-runtime;-lstdc++>")
+  endif()
   # The CPU allocator's cache of freed blocks poisons them (core/allocator_cpu.cpp), so a use
   # after free into a cached block is still reported.
   message(STATUS "dien: sanitizers ${DIEN_SANITIZE}")

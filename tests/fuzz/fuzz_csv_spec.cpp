@@ -10,6 +10,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     dien::data::CsvVocabularies empty;
     for (const auto& c : spec.columns)
       if (c.role == "sparse" || c.role == "varlen") empty[c.table()];
-    dien::data::FeatureConfig f = dien::data::csv_features(spec, empty);
+    dien::FeatureConfig f = dien::data::csv_features(spec, empty);
   });
 }
