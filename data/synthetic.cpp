@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/json_limits.h"
 #include "core/rng.h"
 #include "data/neg_sampler.h"
 #include "data/rows.h"
@@ -108,7 +109,7 @@ nlohmann::json SyntheticOptions::to_json() const {
 
 SyntheticOptions SyntheticOptions::from_json(const nlohmann::json& j) {
   SyntheticOptions o;
-  if (!j.is_object()) fail("synthetic", "options: expected a JSON object, got ", j.dump());
+  if (!j.is_object()) fail("synthetic", "options: expected a JSON object, got ", json_excerpt(j));
   for (auto it = j.begin(); it != j.end(); ++it) o.set(it.key(), it.value().dump());
   o.validate();
   return o;
@@ -117,9 +118,10 @@ SyntheticOptions SyntheticOptions::from_json(const nlohmann::json& j) {
 void SyntheticOptions::set(const std::string& key, const std::string& value) {
   nlohmann::json v;
   try {
-    v = nlohmann::json::parse(value);
-  } catch (const nlohmann::json::exception&) {
-    fail("synthetic", "option ", key, ": '", value, "' is not a number or true/false");
+    v = parse_json_limited(value, "option " + key, "synthetic");
+  } catch (const Error&) {
+    fail("synthetic", "option ", key, ": '", value.substr(0, 80), value.size() > 80 ? "...'" : "'",
+         " is not a number or true/false");
   }
   bool found = false;
 #define X(f)                                                                         \

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/json_limits.h"
 
 namespace dien {
 
@@ -25,15 +26,7 @@ const char* kFormat = "dien-checkpoint";
 
 std::string join(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
 
-json read_json_file(const std::string& path, const char* op) {
-  std::ifstream f(path);
-  if (!f) fail(op, "cannot open ", path);
-  try {
-    return json::parse(f);
-  } catch (const json::exception& e) {
-    fail(op, path, " is not valid JSON: ", e.what());
-  }
-}
+json read_json_file(const std::string& path, const char* op) { return read_json_file_limited(path, op); }
 
 // Moves `tmp` to `dir`: an atomic exchange when `dir` exists (the old one then sits at `tmp` and
 // is removed), a plain rename otherwise.
@@ -99,9 +92,12 @@ json read_checkpoint_config(const std::string& dir) {
   json c = read_json_file(path, "read_checkpoint_config");
   if (!c.is_object() || c.value("format", std::string()) != kFormat)
     fail("read_checkpoint_config", path, ": not a dien checkpoint (no \"format\": \"", kFormat, "\")");
-  if (!c.contains("version") || !c["version"].is_number_integer() || c["version"].get<int>() > kCheckpointVersion)
-    fail("read_checkpoint_config", path, ": unsupported version ", c.value("version", json()).dump(),
-         " (this build reads up to ", kCheckpointVersion, ")");
+  // A whole number in range: get<int>() would read 2^32 + 1 as 1.
+  const json& version = c.contains("version") ? c["version"] : json();
+  if (!version.is_number_integer() || (version.is_number_unsigned() && version.get<uint64_t>() > kCheckpointVersion) ||
+      (!version.is_number_unsigned() && version.get<int64_t>() < 1))
+    fail("read_checkpoint_config", path, ": unsupported version ", json_excerpt(version), " (this build reads up to ",
+         kCheckpointVersion, ")");
   if (!c.contains("model") || !c["model"].is_object()) fail("read_checkpoint_config", path, ": no \"model\" object");
   if (!c.contains("data")) c["data"] = json::object();
   return c;
