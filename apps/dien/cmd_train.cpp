@@ -19,6 +19,7 @@
 #include "models/checkpoint.h"
 #include "capi/dien.h"
 #include "core/error.h"
+#include "core/json_limits.h"
 #include "models/trainer.h"
 
 namespace dien::cli {
@@ -117,13 +118,7 @@ TrainerState restore_run_settings(CLI::App& sub, const TrainArgs& a) {
                  a.out.c_str(), kRunFile);
     return st;
   }
-  nlohmann::json j;
-  try {
-    std::ifstream in(run_file);
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("dien train", "--resume: ", run_file.string(), " is not valid JSON: ", e.what());
-  }
+  const nlohmann::json j = read_json_file_limited(run_file.string(), "dien train --resume");
   std::map<std::string, Values> recorded;
   for (auto it = j.at("flags").begin(); it != j.at("flags").end(); ++it)
     recorded[it.key()] = it.value().get<Values>();
