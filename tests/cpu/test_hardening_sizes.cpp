@@ -68,7 +68,7 @@ std::unique_ptr<CtrModel> load_small(const std::string& ck) {
 
 }  // namespace
 
-TEST_CASE("sizes: shapes whose element count overflows are refused, zero dims included", "[hardening][cpu]") {
+TEST_CASE("sizes: shapes whose element count overflows are refused (zero dims included)", "[hardening][cpu]") {
   const int64_t big = int64_t{1} << 62;
   require_error([&] { Shape({big, big, 0}); }, {"shape", "too many elements"});
   require_error([&] { Shape({0, big, big}); }, {"shape", "too many elements"});
@@ -135,22 +135,38 @@ TEST_CASE("sizes: crafted config.json layer sizes and integers are refused namin
     edit(c);
     std::ofstream(cfg) << c.dump();
   };
-  with([](json& c) { c["model"]["options"]["dnn_hidden_units"] = {4611686018427387904LL, 4}; });
-  require_error([&] { load_small(ck); }, {"dnn_hidden_units'[0]", "4611686018427387904", "[1, 1048576]"});
-  with([](json& c) { c["model"]["options"]["att_hidden_units"] = {2.5}; });
-  require_error([&] { load_small(ck); }, {"att_hidden_units'[0]", "whole number"});
-  with([](json& c) { c["model"]["options"]["dnn_hidden_units"] = {18446744073709551615ULL}; });
-  require_error([&] { load_small(ck); }, {"dnn_hidden_units'[0]", "18446744073709551615"});
-  with([](json& c) { c["model"]["features"]["features"][1]["embedding_dim"] = 4294967296LL; });
-  require_error([&] { load_small(ck); }, {"$.features[1].embedding_dim", "4294967296", "[1, 1048576]"});
-  with([](json& c) { c["model"]["features"]["features"][0]["vocabulary_size"] = 9223372036854775807LL; });
-  require_error([&] { load_small(ck); }, {"$.features[0].vocabulary_size", "9223372036854775807"});
-  with([](json& c) { c["model"]["features"]["features"][4]["maxlen"] = 1e30; });
-  require_error([&] { load_small(ck); }, {"maxlen", "whole number"});
-  with([](json& c) { c["model"]["options"]["seed"] = -1; });
-  require_error([&] { load_small(ck); }, {"seed", "whole number >= 0"});
-  with([](json& c) { c["version"] = 4294967297LL; });  // wrapped to 1 by get<int>()
-  require_error([&] { read_checkpoint_config(ck); }, {cfg, "version"});
+  SECTION("dnn_hidden_units 2^62") {
+    with([](json& c) { c["model"]["options"]["dnn_hidden_units"] = {4611686018427387904LL, 4}; });
+    require_error([&] { load_small(ck); }, {"dnn_hidden_units'[0]", "4611686018427387904", "[1, 1048576]"});
+  }
+  SECTION("att_hidden_units 2.5") {
+    with([](json& c) { c["model"]["options"]["att_hidden_units"] = {2.5}; });
+    require_error([&] { load_small(ck); }, {"att_hidden_units'[0]", "whole number"});
+  }
+  SECTION("dnn_hidden_units 2^64 - 1") {
+    with([](json& c) { c["model"]["options"]["dnn_hidden_units"] = {18446744073709551615ULL}; });
+    require_error([&] { load_small(ck); }, {"dnn_hidden_units'[0]", "18446744073709551615"});
+  }
+  SECTION("embedding_dim 2^32") {
+    with([](json& c) { c["model"]["features"]["features"][1]["embedding_dim"] = 4294967296LL; });
+    require_error([&] { load_small(ck); }, {"$.features[1].embedding_dim", "4294967296", "[1, 1048576]"});
+  }
+  SECTION("vocabulary_size 2^63 - 1") {
+    with([](json& c) { c["model"]["features"]["features"][0]["vocabulary_size"] = 9223372036854775807LL; });
+    require_error([&] { load_small(ck); }, {"$.features[0].vocabulary_size", "9223372036854775807"});
+  }
+  SECTION("maxlen 1e30") {
+    with([](json& c) { c["model"]["features"]["features"][4]["maxlen"] = 1e30; });
+    require_error([&] { load_small(ck); }, {"maxlen", "whole number"});
+  }
+  SECTION("seed -1") {
+    with([](json& c) { c["model"]["options"]["seed"] = -1; });
+    require_error([&] { load_small(ck); }, {"seed", "whole number >= 0"});
+  }
+  SECTION("version 2^32 + 1") {
+    with([](json& c) { c["version"] = 4294967297LL; });  // wrapped to 1 by get<int>()
+    require_error([&] { read_checkpoint_config(ck); }, {cfg, "version"});
+  }
   SECTION("nested 100k levels deep") {
     write_json_text(cfg, R"({"format": "dien-checkpoint", "version": )" + nested(kDeep) + "}");
     require_error([&] { read_checkpoint_config(ck); }, {cfg, "nests deeper than 64 levels"});
@@ -168,20 +184,34 @@ TEST_CASE("sizes: trainer.json numbers are range-checked integers", "[hardening]
     j[key] = v;
     std::ofstream(path) << j.dump();
   };
-  with("epoch", 2147483648LL);  // wrapped to -2147483648: --resume ran ~2^32 epochs
-  require_error([&] { load_trainer_state(ck); }, {path, "'epoch'", "2147483648"});
-  with("epoch", -1);
-  require_error([&] { load_trainer_state(ck); }, {path, "'epoch'", "-1"});
-  with("epoch", 1.5);
-  require_error([&] { load_trainer_state(ck); }, {path, "'epoch'", "whole number"});
-  with("global_step", 18446744073709551615ULL);
-  require_error([&] { load_trainer_state(ck); }, {path, "'global_step'"});
-  with("best_epoch", 7);  // after the last epoch
-  require_error([&] { load_trainer_state(ck); }, {path, "'best_epoch'", "[0, 1]"});
-  with("shuffle_seed", "-1");  // strtoull reads it as 2^64 - 1
-  require_error([&] { load_trainer_state(ck); }, {path, "'shuffle_seed'"});
-  with("epoch", json::parse(nested(30)));
-  require_error([&] { load_trainer_state(ck); }, {path, "'epoch'", "whole number", "[[[[...]]]]"});
+  SECTION("epoch 2147483648") {
+    with("epoch", 2147483648LL);  // wrapped to -2147483648: --resume ran ~2^32 epochs
+    require_error([&] { load_trainer_state(ck); }, {path, "'epoch'", "2147483648"});
+  }
+  SECTION("epoch -1") {
+    with("epoch", -1);
+    require_error([&] { load_trainer_state(ck); }, {path, "'epoch'", "-1"});
+  }
+  SECTION("epoch 1.5") {
+    with("epoch", 1.5);
+    require_error([&] { load_trainer_state(ck); }, {path, "'epoch'", "whole number"});
+  }
+  SECTION("global_step 2^64 - 1") {
+    with("global_step", 18446744073709551615ULL);
+    require_error([&] { load_trainer_state(ck); }, {path, "'global_step'"});
+  }
+  SECTION("best_epoch after the last epoch") {
+    with("best_epoch", 7);  // after the last epoch
+    require_error([&] { load_trainer_state(ck); }, {path, "'best_epoch'", "[0, 1]"});
+  }
+  SECTION("shuffle_seed -1") {
+    with("shuffle_seed", "-1");  // strtoull reads it as 2^64 - 1
+    require_error([&] { load_trainer_state(ck); }, {path, "'shuffle_seed'"});
+  }
+  SECTION("epoch nested 30 levels") {
+    with("epoch", json::parse(nested(30)));
+    require_error([&] { load_trainer_state(ck); }, {path, "'epoch'", "whole number", "[[[[...]]]]"});
+  }
   SECTION("nested 100k levels deep") {
     write_json_text(path, R"({"epoch": )" + nested(kDeep) + "}");
     require_error([&] { load_trainer_state(ck); }, {path, "nests deeper than 64 levels"});
