@@ -4,7 +4,7 @@
 // without serialising a whole document.
 //
 // nlohmann's parser is iterative, but dump(), copies and comparisons recurse once per nesting
-// level: a 2 MB document of '[' overflows the stack in any of them. Documents are therefore
+// level: a document of a million '[' overflows the stack in any of them. Documents are therefore
 // refused at parse time when they nest deeper than kMaxJsonDepth, and messages show at most
 // a bounded excerpt of a value (json_excerpt).
 #pragma once
@@ -16,10 +16,10 @@
 
 namespace dien {
 
-// Deepest nesting of arrays and objects accepted. dien's own documents nest at most 5 levels.
+// Deepest nesting of arrays and objects accepted. dien's own documents nest a few levels.
 constexpr int kMaxJsonDepth = 64;
-// Largest document accepted: the vocabularies of a checkpoint's config.json are the largest
-// dien writes, far below this.
+// Largest document accepted. The largest dien writes is a checkpoint's config.json, whose
+// vocabularies grow with the data; a document above this is not one of them.
 constexpr uint64_t kMaxJsonBytes = uint64_t{1} << 30;
 
 // Parses `text`; throws dien::Error("<op>: <what>: ...") when it is not valid JSON, nests
