@@ -16,6 +16,7 @@
 #include "data/amazon_format.h"
 #include "data/csv_reader.h"
 #include "data/prepare.h"
+#include "data/synthetic.h"
 #include "data/vocabulary.h"
 #include "data_files.h"
 #include "layers/init.h"
@@ -269,4 +270,28 @@ TEST_CASE("sizes: prepare column numbers beyond the header", "[hardening][data][
   require_error([&] { data::read_interaction_log(lo); }, {"log.csv", "--time-column 9", "4 columns"});
   lo.time = "99999999999999999999";
   require_error([&] { data::read_interaction_log(lo); }, {"log.csv", "--time-column 99999999999999999999"});
+}
+
+TEST_CASE("sizes: synthetic generator options from config.json or --synthetic", "[hardening][data][synthetic]") {
+  SECTION("maxlen 2.5") {
+    data::SyntheticOptions o;
+    require_error([&] { o.set("maxlen", "2.5"); }, {"option maxlen", "whole number"});
+  }
+  SECTION("seed -1") {
+    data::SyntheticOptions o;
+    require_error([&] { o.set("seed", "-1"); }, {"option seed", "whole number >= 0"});
+  }
+  SECTION("users x samples_per_user x maxlen overflows") {
+    data::SyntheticOptions o;
+    o.set("users", "4611686018427387904");
+    require_error([&] { o.validate(); }, {"synthetic", "users"});
+    o.users = int64_t{1} << 30;
+    o.samples_per_user = int64_t{1} << 30;
+    require_error([&] { o.validate(); }, {"users x samples_per_user x maxlen", "too many elements"});
+  }
+  SECTION("maxlen near 2^63") {
+    data::SyntheticOptions o;
+    o.maxlen = INT64_MAX - 8;  // items > maxlen + 32 overflowed
+    require_error([&] { o.validate(); }, {"synthetic", "maxlen"});
+  }
 }
