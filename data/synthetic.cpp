@@ -133,7 +133,8 @@ void assign(const nlohmann::json& v, T& f, const std::string& key) {
   } else if constexpr (std::is_signed_v<T>) {
     f = json_integer(v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), "synthetic", "option " + key);
   } else {
-    if (!v.is_number_unsigned()) fail("synthetic", "option ", key, " must be a whole number >= 0, got ", json_excerpt(v));
+    if (!v.is_number_unsigned())
+      fail("synthetic", "option ", key, " must be a whole number >= 0, got ", json_excerpt(v));
     f = v.get<T>();
   }
 }

@@ -56,7 +56,8 @@ Tensor orthogonal_gates(int64_t gates, int64_t rows, int64_t cols, Generator& ge
     auto v = b.to_vector<double>();
     all.insert(all.end(), v.begin(), v.end());
   }
-  return from_vector<double>(all, Shape{checked_mul(gates, rows, "orthogonal_gates", "gates * rows"), cols}).to(dtype);
+  const int64_t stacked = checked_mul(gates, rows, "orthogonal_gates", "gates * rows");
+  return from_vector<double>(all, Shape{stacked, cols}).to(dtype);
 }
 
 Tensor normal(const Shape& shape, double std, Generator& gen, DType dtype) {

@@ -107,7 +107,9 @@ void add_predict(CLI::App& app) {
   sub->add_option("--oov", a->oov, "values outside the training vocabularies: bucket (unknown id) or error")
       ->check(CLI::IsMember({"bucket", "error"}))
       ->capture_default_str();
-  sub->add_option("--batch-size", a->batch_size, "rows per request")->check(whole_in(1, kMaxBatch))->capture_default_str();
+  sub->add_option("--batch-size", a->batch_size, "rows per request")
+      ->check(whole_in(1, kMaxBatch))
+      ->capture_default_str();
   sub->add_option("--workers", a->workers, "threads serving batches concurrently, one intra-op thread each (0: one per --threads)")
       ->check(at_least(0))
       ->capture_default_str();
