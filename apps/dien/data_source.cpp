@@ -176,6 +176,14 @@ void warn_comma_histories(const std::string& path) {
                path.c_str(), static_cast<long long>(s.comma_histories), path.c_str());
 }
 
+// get<uint64_t>() would read -1 as 2^64 - 1.
+uint64_t slot_seed(const nlohmann::json& slot) {
+  const nlohmann::json& s = slot.at("seed");
+  if (!s.is_number_unsigned())
+    fail("dien", "the data settings: key 'seed' must be a whole number >= 0, got ", json_excerpt(s));
+  return s.get<uint64_t>();
+}
+
 data::NegativeMode neg_mode(const nlohmann::json& slot) {
   return data::negative_mode_from_string(slot.value("negative_mode", std::string("uniform")));
 }
@@ -195,7 +203,7 @@ data::Dataset read_file(const nlohmann::json& slot, const std::string& path, nlo
     o.embedding_dim = json_integer_at(slot, "embedding_dim", 1, kMaxWidth, "dien", "the data settings");
     o.negatives = negatives;
     o.negative_mode = neg_mode(slot);
-    o.seed = slot.at("seed").get<uint64_t>();
+    o.seed = slot_seed(slot);
     data::LoadedData d = data::load_amazon(path, voc, o);
     const int64_t oovs = voc.user.oov_count() + voc.item.oov_count() + voc.category.oov_count();
     if (oovs > 0)
@@ -220,7 +228,7 @@ data::Dataset read_file(const nlohmann::json& slot, const std::string& path, nlo
     o.maxlen = json_integer_at(slot, "maxlen", 1, kMaxWidth, "dien", "the data settings");
     o.embedding_dim = json_integer_at(slot, "embedding_dim", 1, kMaxWidth, "dien", "the data settings");
     o.negatives = negatives;
-    o.seed = slot.at("seed").get<uint64_t>();
+    o.seed = slot_seed(slot);
     data::LoadedData d = data::load_movie_sample(path, voc, o);
     if (vocab_out) *vocab_out = voc.to_json();
     return std::move(d.dataset);

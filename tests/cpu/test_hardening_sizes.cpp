@@ -295,3 +295,15 @@ TEST_CASE("sizes: synthetic generator options from config.json or --synthetic", 
     require_error([&] { o.validate(); }, {"synthetic", "maxlen"});
   }
 }
+
+TEST_CASE("sizes: category ids stored in vocabularies are range-checked", "[hardening][data]") {
+  const json voc = json::parse(R"({"user": {"values": ["u"]}, "item": {"values": ["a", "b"]},
+                                   "category": {"values": ["c"]}, "item_category": [0, 1, -1]})");
+  REQUIRE(data::AmazonVocabularies::from_json(voc, "config.json").item_category.size() == 3);
+  json bad = voc;
+  bad["item_category"][1] = 4611686018427387904LL;  // indexed the category table far out of range
+  require_error([&] { data::AmazonVocabularies::from_json(bad, "config.json"); },
+                {"config.json: item_category[1]", "4611686018427387904", "[-1, 1]"});
+  bad["item_category"][1] = 0.5;
+  require_error([&] { data::AmazonVocabularies::from_json(bad, "config.json"); }, {"item_category[1]", "whole number"});
+}
