@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "core/file_write.h"
+#include "core/checked.h"
+#include "core/json_limits.h"
 
 namespace dien {
 
@@ -102,34 +104,33 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
   const json& sh = v["shape"];
   if (!sh.is_array()) bad("\"shape\" is not an array");
   if (sh.size() > static_cast<size_t>(Shape::kMaxDims))
-    bad(sh.size(), " dimensions, dien supports at most ", Shape::kMaxDims, " (shape ", sh.dump(), ")");
+    bad(sh.size(), " dimensions, dien supports at most ", Shape::kMaxDims, " (shape ", json_excerpt(sh), ")");
   for (const json& d : sh) {
-    if (!d.is_number_unsigned()) bad("shape ", sh.dump(), " has an entry that is not a non-negative integer");
-    uint64_t n = d.get<uint64_t>();
-    if (n > static_cast<uint64_t>(INT64_MAX)) bad("dimension ", n, " is too large");
-    e.shape.push_back(static_cast<int64_t>(n));
+    if (!d.is_number_integer())
+      bad("shape ", json_excerpt(sh), " has an entry that is not an integer");
+    if (d.is_number_unsigned()) {
+      uint64_t n = d.get<uint64_t>();
+      if (n > static_cast<uint64_t>(INT64_MAX)) bad("dimension ", n, " of shape ", json_excerpt(sh), " is too large");
+      e.shape.push_back(static_cast<int64_t>(n));
+    } else {
+      e.shape.push_back(d.get<int64_t>());  // negative: refused by checked_numel below
+    }
   }
-  // numel * dtype size; `overflow` flags shapes whose size does not fit in 64 bits.
-  uint64_t nbytes = dtype_size(e.dtype);
-  bool overflow = false;
-  if (std::find(e.shape.begin(), e.shape.end(), 0) != e.shape.end()) {
-    nbytes = 0;
-  } else {
-    for (int64_t d : e.shape)
-      overflow = overflow || __builtin_mul_overflow(nbytes, static_cast<uint64_t>(d), &nbytes);
-  }
+  // Every dimension is checked, zeros included: [2^62, 2^62, 0] holds no element but its
+  // partial products overflow.
+  const int64_t numel = checked_numel(e.shape, "load_safetensors", path, ": tensor '", name, "'");
+  const uint64_t nbytes = static_cast<uint64_t>(numel) * dtype_size(e.dtype);  // numel <= kMaxNumel
 
   const json& off = v["data_offsets"];
   if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
-    bad("\"data_offsets\" must be two non-negative integers, got ", off.dump());
+    bad("\"data_offsets\" must be two non-negative integers, got ", json_excerpt(off));
   e.begin = off[0].get<uint64_t>();
   e.end = off[1].get<uint64_t>();
   if (e.end < e.begin) bad("data_offsets ", offsets_str(e), " end before they begin");
   if (e.end > buffer)
     bad("data_offsets ", offsets_str(e), " out of range: the data buffer has ", buffer, " bytes");
-  if (overflow || nbytes != e.end - e.begin)
-    bad("shape ", dims_str(e.shape), " ", st_dtype_name(e.dtype), " needs ",
-        overflow ? std::string("more than 2^64") : std::to_string(nbytes), " bytes",
+  if (nbytes != e.end - e.begin)
+    bad("shape ", dims_str(e.shape), " ", st_dtype_name(e.dtype), " needs ", nbytes, " bytes",
         " but data_offsets ", offsets_str(e), " span ", e.end - e.begin, " bytes");
   return e;
 }
@@ -214,12 +215,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
   if (hsize && std::fread(text.data(), 1, hsize, f.get()) != hsize) load_fail(path, "cannot read the header");
   const uint64_t buffer = size - 8 - hsize;
 
-  json header;
-  try {
-    header = json::parse(text);
-  } catch (const json::exception& ex) {
-    load_fail(path, "the header is not valid JSON: ", ex.what());
-  }
+  const json header = parse_json_limited(text, path + ": the header", "load_safetensors", kMaxHeaderBytes);
   if (!header.is_object()) load_fail(path, "the header is not a JSON object");
 
   SafetensorsFile out;
@@ -228,7 +224,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
     if (key == "__metadata__") {
       if (!v.is_object()) load_fail(path, "\"__metadata__\" is not a JSON object");
       for (const auto& [mk, mv] : v.items()) {
-        if (!mv.is_string()) load_fail(path, "metadata value of '", mk, "' is not a string: ", mv.dump());
+        if (!mv.is_string()) load_fail(path, "metadata value of '", mk, "' is not a string: ", json_excerpt(mv));
         out.metadata[mk] = mv.get<std::string>();
       }
       continue;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "core/shape.h"
 
+#include "core/checked.h"
 #include "core/error.h"
 
 namespace dien {
@@ -18,13 +19,18 @@ Shape::Shape(const std::vector<int64_t>& dims) {
     if (dims[i] < 0) fail("shape", "negative dimension ", dims[i], " at index ", i);
     d_[i] = dims[i];
   }
+  // Refuses shapes whose element count (or byte size) cannot be represented; numel() and
+  // strides() then never overflow for a shape built here.
+  checked_numel(dims, "shape", "cannot create a tensor");
 }
 
 int64_t Shape::at(int i) const { return d_[wrap_dim(i, "shape")]; }
 
 int64_t Shape::numel() const {
   int64_t n = 1;
-  for (int i = 0; i < n_; ++i) n *= d_[i];
+  // operator[] may have grown a dimension after construction, so the product is checked here too.
+  for (int i = 0; i < n_; ++i)
+    if (__builtin_mul_overflow(n, d_[i], &n)) return checked_numel(d_.data(), n_, "shape", "numel");
   return n;
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_limits.h"
 #include "core/rng.h"
 #include "data/parse_values.h"
 #include "data/rows.h"
@@ -116,7 +117,13 @@ AmazonVocabularies AmazonVocabularies::from_json(const nlohmann::json& j, const 
     v.user = Vocabulary::from_json(j["user"]);
     v.item = Vocabulary::from_json(j["item"]);
     v.category = Vocabulary::from_json(j["category"]);
-    v.item_category = j["item_category"].get<std::vector<int64_t>>();
+    // Category ids index the category table: whole numbers in [0, categories], or -1 for an item
+    // seen only in histories (no category known; see build()).
+    const nlohmann::json& ic = j["item_category"];
+    if (!ic.is_array()) fail("amazon_vocabularies", where, ": item_category is not an array");
+    for (size_t i = 0; i < ic.size(); ++i)
+      v.item_category.push_back(json_integer(ic[i], -1, v.category.num_values(), "amazon_vocabularies",
+                                             where + ": item_category[" + std::to_string(i) + "]"));
   } catch (const nlohmann::json::exception& e) {
     fail("amazon_vocabularies", where, ": invalid JSON: ", e.what());
   }

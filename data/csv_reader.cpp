@@ -6,8 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/checked.h"
 #include "core/error.h"
 #include "data/parse_values.h"
+#include "core/json_limits.h"
 #include "data/rows.h"
 #include "data/text_io.h"
 
@@ -129,7 +131,7 @@ CsvSpec CsvSpec::from_json(const nlohmann::json& j) {
     if (j.contains("oov")) s.oov = oov_policy_from_string(j["oov"].get<std::string>());
     if (j.contains("history_features")) s.history_features = j["history_features"].get<std::vector<std::string>>();
     if (j.contains("group")) s.group = j["group"].get<std::string>();
-    if (j.contains("chunk_rows")) s.chunk_rows = j["chunk_rows"].get<int64_t>();
+    if (j.contains("chunk_rows")) s.chunk_rows = json_integer(j["chunk_rows"], 1, kMaxNumel, "csv_spec", "chunk_rows");
     if (!j.contains("columns") || !j["columns"].is_array()) fail("csv_spec", "columns: expected an array");
     int labels = 0;
     for (size_t i = 0; i < j["columns"].size(); ++i) {
@@ -142,10 +144,12 @@ CsvSpec CsvSpec::from_json(const nlohmann::json& j) {
       static const std::set<std::string> roles = {"label", "sparse", "dense", "varlen", "length", "ignore"};
       if (!roles.count(col.role))
         fail("csv_spec", p, ".role: unknown role '", col.role, "' (label | sparse | dense | varlen | length | ignore)");
-      if (c.contains("embedding_dim")) col.embedding_dim = c["embedding_dim"].get<int64_t>();
+      if (c.contains("embedding_dim"))
+        col.embedding_dim = json_integer(c["embedding_dim"], 1, kMaxWidth, "csv_spec", p + ".embedding_dim");
       if (c.contains("embedding_name")) col.embedding_name = c["embedding_name"].get<std::string>();
       if (c.contains("separator")) col.separator = one_char(c["separator"], p + ".separator");
-      if (c.contains("maxlen")) col.maxlen = c["maxlen"].get<int64_t>();
+      if (c.contains("maxlen"))
+        col.maxlen = json_integer(c["maxlen"], 1, kMaxWidth, "csv_spec", p + ".maxlen");
       if (c.contains("length")) col.length = c["length"].get<std::string>();
       if (c.contains("truncate")) col.truncate = c["truncate"].get<bool>();
       if (col.role == "varlen" && col.maxlen < 1) fail("csv_spec", p, ".maxlen: must be >= 1 for a varlen column");
@@ -161,12 +165,9 @@ CsvSpec CsvSpec::from_json(const nlohmann::json& j) {
 }
 
 CsvSpec CsvSpec::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("csv_spec", "cannot open '", path, "'");
+  const nlohmann::json j = read_json_file_limited(path, "csv_spec");
   try {
-    return from_json(nlohmann::json::parse(in));
-  } catch (const nlohmann::json::exception& e) {
-    fail("csv_spec", "'", path, "': invalid JSON: ", e.what());
+    return from_json(j);
   } catch (const Error& e) {
     fail("csv_spec", "'", path, "': ", e.what());
   }

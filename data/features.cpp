@@ -5,7 +5,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/checked.h"
 #include "core/error.h"
+#include "core/json_limits.h"
 
 namespace dien {
 
@@ -98,14 +100,24 @@ void FeatureConfig::validate() const {
     by_name[f.name] = &f;
     if (f.kind == FeatureKind::Dense) {
       if (f.dimension <= 0) fail("features", "dense feature '", f.name, "': dimension must be > 0, got ", f.dimension);
+      if (f.dimension > kMaxWidth)
+        fail("features", "dense feature '", f.name, "': dimension ", f.dimension, " exceeds the limit of ", kMaxWidth);
       continue;
     }
     if (f.vocabulary_size <= 0)
       fail("features", "feature '", f.name, "': vocabulary_size must be > 0, got ", f.vocabulary_size);
     if (f.embedding_dim <= 0)
       fail("features", "feature '", f.name, "': embedding_dim must be > 0, got ", f.embedding_dim);
+    if (f.embedding_dim > kMaxWidth)
+      fail("features", "feature '", f.name, "': embedding_dim ", f.embedding_dim, " exceeds the limit of ", kMaxWidth);
+    if (f.vocabulary_size > kMaxVocabulary)
+      fail("features", "feature '", f.name, "': vocabulary_size ", f.vocabulary_size, " exceeds the limit of ",
+           kMaxVocabulary);
+    checked_numel({f.vocabulary_size, f.embedding_dim}, "features", "feature '", f.name, "': embedding table");
     if (f.kind == FeatureKind::VarLenSparse) {
       if (f.maxlen <= 0) fail("features", "varlen feature '", f.name, "': maxlen must be > 0, got ", f.maxlen);
+      if (f.maxlen > kMaxWidth)
+        fail("features", "varlen feature '", f.name, "': maxlen ", f.maxlen, " exceeds the limit of ", kMaxWidth);
       if (f.length_name.empty()) fail("features", "varlen feature '", f.name, "' has no length_name");
       if (f.combiner != "sum" && f.combiner != "mean" && f.combiner != "max")
         fail("features", "varlen feature '", f.name, "': combiner must be sum, mean or max, got '", f.combiner, "'");
@@ -188,13 +200,22 @@ T get(const nlohmann::json& j, const char* key, const std::string& where, const 
   try {
     return j.at(key).get<T>();
   } catch (const nlohmann::json::exception&) {
-    fail("features", where, ".", key, ": wrong type (", j.at(key).dump(), ")");
+    fail("features", where, ".", key, ": wrong type (", json_excerpt(j.at(key)), ")");
   }
+}
+// Sizes are range-checked here: get<int64_t>() would wrap 2^64 - 1 to -1 and truncate 2.5.
+int64_t get_size(const nlohmann::json& j, const char* key, const std::string& where, int64_t dflt, bool required,
+                 int64_t hi) {
+  if (!j.contains(key)) {
+    if (required) fail("features", where, ": missing key \"", key, "\"");
+    return dflt;
+  }
+  return json_integer(j.at(key), 1, hi, "features", where + "." + key);
 }
 }  // namespace
 
 FeatureConfig FeatureConfig::from_json(const nlohmann::json& j) {
-  if (!j.is_object()) fail("features", "$: expected an object, got ", j.dump());
+  if (!j.is_object()) fail("features", "$: expected an object, got ", json_excerpt(j));
   if (!j.contains("features") || !j["features"].is_array()) fail("features", "$.features: missing or not an array");
   FeatureConfig fc;
   const auto& fs = j["features"];
@@ -206,14 +227,14 @@ FeatureConfig FeatureConfig::from_json(const nlohmann::json& j) {
     f.name = get<std::string>(e, "name", where, "", true);
     f.kind = parse_kind(get<std::string>(e, "kind", where, "sparse", false), where + ".kind");
     if (f.kind == FeatureKind::Dense) {
-      f.dimension = get<int64_t>(e, "dimension", where, 1, false);
+      f.dimension = get_size(e, "dimension", where, 1, false, kMaxWidth);
     } else {
-      f.vocabulary_size = get<int64_t>(e, "vocabulary_size", where, 0, true);
-      f.embedding_dim = get<int64_t>(e, "embedding_dim", where, 0, true);
+      f.vocabulary_size = get_size(e, "vocabulary_size", where, 0, true, kMaxVocabulary);
+      f.embedding_dim = get_size(e, "embedding_dim", where, 0, true, kMaxWidth);
       f.embedding_name = get<std::string>(e, "embedding_name", where, "", false);
       if (f.embedding_name == f.name) f.embedding_name.clear();
       if (f.kind == FeatureKind::VarLenSparse) {
-        f.maxlen = get<int64_t>(e, "maxlen", where, 0, true);
+        f.maxlen = get_size(e, "maxlen", where, 0, true, kMaxWidth);
         f.length_name = get<std::string>(e, "length_name", where, "", true);
         f.combiner = get<std::string>(e, "combiner", where, "mean", false);
       }

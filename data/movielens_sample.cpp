@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_limits.h"
 #include "core/rng.h"
 #include "data/parse_values.h"
 #include "data/rows.h"
@@ -109,7 +110,13 @@ MovieSampleVocabularies MovieSampleVocabularies::from_json(const nlohmann::json&
     v.age = Vocabulary::from_json(j.at("age"));
     v.movie = Vocabulary::from_json(j.at("movie_id"));
     v.movie_type = Vocabulary::from_json(j.at("movie_type_id"));
-    v.movie_category = j.at("movie_category").get<std::vector<int64_t>>();
+    // Type ids index the type table: whole numbers in [0, types], or -1 for a movie seen only in
+    // histories (no type known; see build()).
+    const nlohmann::json& mc = j.at("movie_category");
+    if (!mc.is_array()) fail("movie_sample_vocabularies", where, ": movie_category is not an array");
+    for (size_t i = 0; i < mc.size(); ++i)
+      v.movie_category.push_back(json_integer(mc[i], -1, v.movie_type.num_values(), "movie_sample_vocabularies",
+                                              where + ": movie_category[" + std::to_string(i) + "]"));
   } catch (const nlohmann::json::exception& e) {
     fail("movie_sample_vocabularies", where, ": invalid JSON: ", e.what());
   }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <numeric>
 #include <sstream>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_limits.h"
 #include "core/rng.h"
 #include "data/amazon_format.h"
 #include "data/neg_sampler.h"
@@ -82,7 +84,16 @@ size_t column_index(const std::string& spec, const std::vector<std::string>& hea
                     const std::string& path, const char* role) {
   for (size_t i = 0; i < header.size(); ++i)
     if (header[i] == spec) return i;
-  if (all_digits(spec) && std::stoll(spec) >= 1) return static_cast<size_t>(std::stoll(spec) - 1);
+  if (all_digits(spec) && spec.find_first_not_of('0') != std::string::npos) {
+    // A number beyond the header's columns would index past the header; a number of more than
+    // 9 digits cannot be a column and would overflow stoll.
+    const size_t n = spec.size() > 9 ? SIZE_MAX : static_cast<size_t>(std::stoll(spec));
+    if (!header.empty() && n > header.size())
+      fail(op, "'", path, "': --", role, "-column ", spec, " is beyond the ", header.size(),
+           " columns of the header");
+    if (n > 1'000'000'000) fail(op, "'", path, "': --", role, "-column ", spec, " is not a column number");
+    return n - 1;
+  }
   std::string names;
   for (const auto& h : header) names += (names.empty() ? "" : ", ") + h;
   fail(op, "'", path, "': no column '", spec, "' for the ", role, " (columns: ", names, ")");
@@ -143,14 +154,7 @@ UserSequences read_interaction_log(const LogOptions& o) {
 
 UserSequences read_s3rec(const std::string& sequences_path, const std::string& attributes_path) {
   const char* op = "read_s3rec";
-  std::ifstream aj(attributes_path, std::ios::binary);
-  if (!aj) fail(op, "cannot open '", attributes_path, "'");
-  nlohmann::json attrs;
-  try {
-    attrs = nlohmann::json::parse(aj);
-  } catch (const nlohmann::json::exception& e) {
-    fail(op, "'", attributes_path, "': invalid JSON: ", e.what());
-  }
+  const nlohmann::json attrs = read_json_file_limited(attributes_path, op);
   if (!attrs.is_object()) fail(op, "'", attributes_path, "': expected a JSON object {item: [attributes]}");
   LineReader in(sequences_path, op);
   std::vector<std::string> users;

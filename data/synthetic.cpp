@@ -4,8 +4,12 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <cmath>
+#include <limits>
+#include <type_traits>
 
+#include "core/checked.h"
 #include "core/error.h"
+#include "core/json_limits.h"
 #include "core/rng.h"
 #include "data/neg_sampler.h"
 #include "data/rows.h"
@@ -87,6 +91,12 @@ void SyntheticOptions::validate() const {
   DIEN_CHECK(noise >= 0 && std::isfinite(bias) && std::isfinite(w_current) && std::isfinite(w_background) &&
                  std::isfinite(w_quality),
              op, "noise must be >= 0 and the weights finite");
+  // Sizes also come from config.json and --synthetic: bound them before the sums and products below.
+  DIEN_CHECK(maxlen <= kMaxWidth && embedding_dim <= kMaxWidth, op, "maxlen and embedding_dim must be <= ", kMaxWidth,
+             ", got ", maxlen, ", ", embedding_dim);
+  DIEN_CHECK(users <= kMaxVocabulary && items <= kMaxVocabulary && categories <= kMaxVocabulary, op,
+             "users, items and categories must be <= ", kMaxVocabulary, ", got ", users, ", ", items, ", ", categories);
+  checked_numel({users, samples_per_user, maxlen}, op, "users x samples_per_user x maxlen");
   // A user's negatives exclude its clicks: leave room for them.
   DIEN_CHECK(items > maxlen + 31 + 1, op, "items (", items, ") must exceed the longest walk (maxlen + 31)");
 }
@@ -108,24 +118,41 @@ nlohmann::json SyntheticOptions::to_json() const {
 
 SyntheticOptions SyntheticOptions::from_json(const nlohmann::json& j) {
   SyntheticOptions o;
-  if (!j.is_object()) fail("synthetic", "options: expected a JSON object, got ", j.dump());
+  if (!j.is_object()) fail("synthetic", "options: expected a JSON object, got ", json_excerpt(j));
   for (auto it = j.begin(); it != j.end(); ++it) o.set(it.key(), it.value().dump());
   o.validate();
   return o;
 }
 
+namespace {
+// Integers must be whole numbers in range: get<int64_t>() truncates 2.5 and wraps 2^64 - 1.
+template <class T>
+void assign(const nlohmann::json& v, T& f, const std::string& key) {
+  if constexpr (std::is_same_v<T, bool> || std::is_floating_point_v<T>) {
+    f = v.get<T>();
+  } else if constexpr (std::is_signed_v<T>) {
+    f = json_integer(v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), "synthetic", "option " + key);
+  } else {
+    if (!v.is_number_unsigned())
+      fail("synthetic", "option ", key, " must be a whole number >= 0, got ", json_excerpt(v));
+    f = v.get<T>();
+  }
+}
+}  // namespace
+
 void SyntheticOptions::set(const std::string& key, const std::string& value) {
   nlohmann::json v;
   try {
-    v = nlohmann::json::parse(value);
-  } catch (const nlohmann::json::exception&) {
-    fail("synthetic", "option ", key, ": '", value, "' is not a number or true/false");
+    v = parse_json_limited(value, "option " + key, "synthetic");
+  } catch (const Error&) {
+    fail("synthetic", "option ", key, ": '", value.substr(0, 80), value.size() > 80 ? "...'" : "'",
+         " is not a number or true/false");
   }
   bool found = false;
 #define X(f)                                                                         \
   if (key == #f) {                                                                   \
     try {                                                                            \
-      f = v.get<decltype(f)>();                                                      \
+      assign(v, f, key);                                                             \
     } catch (const nlohmann::json::exception&) {                                     \
       fail("synthetic", "option ", key, ": '", value, "' has the wrong type");      \
     }                                                                                \

@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/file_write.h"
+#include "core/json_limits.h"
 
 namespace dien::data {
 
@@ -123,14 +124,6 @@ void write_atomically(const std::string& path, const std::function<void(std::ost
   write_file(path, body, "write");
 }
 
-nlohmann::json read_json_file(const std::string& path, const char* op) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(op, "cannot open '", path, "'");
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail(op, "'", path, "': invalid JSON: ", e.what());
-  }
-}
+nlohmann::json read_json_file(const std::string& path, const char* op) { return read_json_file_limited(path, op); }
 
 }  // namespace dien::data

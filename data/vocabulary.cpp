@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "data/vocabulary.h"
 
+#include <limits>
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -9,7 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/checked.h"
 #include "core/error.h"
+#include "core/json_limits.h"
 
 namespace dien::data {
 
@@ -106,15 +109,15 @@ Vocabulary Vocabulary::from_json(const nlohmann::json& j) {
   std::vector<std::string> values;
   for (size_t i = 0; i < j["values"].size(); ++i) {
     const auto& v = j["values"][i];
-    if (!v.is_string()) fail("vocabulary", "JSON: values[", i, "] is not a string: ", v.dump());
+    if (!v.is_string()) fail("vocabulary", "JSON: values[", i, "] is not a string: ", json_excerpt(v));
     values.push_back(v.get<std::string>());
   }
   std::vector<int64_t> counts;
   if (j.contains("counts")) {
     for (size_t i = 0; i < j["counts"].size(); ++i) {
       const auto& c = j["counts"][i];
-      if (!c.is_number_integer()) fail("vocabulary", "JSON: counts[", i, "] is not an integer: ", c.dump());
-      counts.push_back(c.get<int64_t>());
+      counts.push_back(json_integer(c, 0, std::numeric_limits<int64_t>::max(), "vocabulary",
+                                    "JSON: counts[" + std::to_string(i) + "]"));
     }
   }
   OovPolicy p = OovPolicy::Error;

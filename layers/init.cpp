@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "core/checked.h"
 #include "kernels/dispatch.h"
 
 namespace dien::init {
@@ -38,7 +39,7 @@ Tensor orthogonal(int64_t rows, int64_t cols, Generator& gen, DType dtype) {
     // R's diagonal is +nrm by construction; the sign correction of Householder QR is implicit.
     for (int64_t i = 0; i < m; ++i) at(i, j) /= nrm;
   }
-  std::vector<double> out(static_cast<size_t>(rows * cols));
+  std::vector<double> out(static_cast<size_t>(checked_mul(rows, cols, "orthogonal", "rows * cols")));
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) out[static_cast<size_t>(r * cols + c)] = tall ? at(r, c) : at(c, r);
   return from_vector<double>(out, Shape{rows, cols}).to(dtype);
@@ -46,6 +47,8 @@ Tensor orthogonal(int64_t rows, int64_t cols, Generator& gen, DType dtype) {
 
 Tensor orthogonal_gates(int64_t gates, int64_t rows, int64_t cols, Generator& gen, DType dtype) {
   if (gates <= 0) fail("orthogonal_gates", "gates must be positive, got ", gates);
+  // The gate blocks stack into [gates * rows, cols]; refuse sizes that overflow before drawing any.
+  checked_numel({gates, rows, cols}, "orthogonal_gates", "weight");
   std::vector<Tensor> blocks;
   for (int64_t g = 0; g < gates; ++g) blocks.push_back(orthogonal(rows, cols, gen, DType::F64));
   std::vector<double> all;
@@ -53,7 +56,8 @@ Tensor orthogonal_gates(int64_t gates, int64_t rows, int64_t cols, Generator& ge
     auto v = b.to_vector<double>();
     all.insert(all.end(), v.begin(), v.end());
   }
-  return from_vector<double>(all, Shape{gates * rows, cols}).to(dtype);
+  const int64_t stacked = checked_mul(gates, rows, "orthogonal_gates", "gates * rows");
+  return from_vector<double>(all, Shape{stacked, cols}).to(dtype);
 }
 
 Tensor normal(const Shape& shape, double std, Generator& gen, DType dtype) {
@@ -77,6 +81,11 @@ void assign(const Tensor& dst, const Tensor& src) {
     be.cast(s, d);
 }
 
+namespace {
+// Rows of a GRU weight: three gate blocks of `hidden` rows each.
+int64_t gate_rows(int64_t hidden) { return checked_mul(int64_t{3}, hidden, "init", "GRU weight rows 3 * hidden"); }
+}  // namespace
+
 Scheme parse_scheme(const std::string& s) {
   if (s == "glorot") return Scheme::Glorot;
   if (s == "deepctr") return Scheme::DeepCtr;
@@ -97,20 +106,20 @@ Tensor Initializer::dense_bias(int64_t out, int64_t fan_in) {
 Tensor Initializer::recurrent_ih(int64_t hidden, int64_t in) {
   if (scheme_ == Scheme::Glorot) {
     const double b = std::sqrt(6.0 / static_cast<double>(in + hidden));  // per gate block
-    return uniform({3 * hidden, in}, -b, b, gen_, dtype_);
+    return uniform({gate_rows(hidden), in}, -b, b, gen_, dtype_);
   }
-  return normal({3 * hidden, in}, std_, gen_, dtype_);
+  return normal({gate_rows(hidden), in}, std_, gen_, dtype_);
 }
 
 Tensor Initializer::recurrent_hh(int64_t hidden) {
   if (scheme_ == Scheme::Glorot) return orthogonal_gates(3, hidden, hidden, gen_, dtype_);
-  return normal({3 * hidden, hidden}, std_, gen_, dtype_);
+  return normal({gate_rows(hidden), hidden}, std_, gen_, dtype_);
 }
 
 Tensor Initializer::recurrent_bias(int64_t hidden, bool cell_bias) {
-  if (scheme_ == Scheme::Glorot || cell_bias) return init::zeros(Shape{3 * hidden}, dtype_);
+  if (scheme_ == Scheme::Glorot || cell_bias) return init::zeros(Shape{gate_rows(hidden)}, dtype_);
   const double b = 1.0 / std::sqrt(static_cast<double>(hidden));
-  return uniform({3 * hidden}, -b, b, gen_, dtype_);
+  return uniform({gate_rows(hidden)}, -b, b, gen_, dtype_);
 }
 
 Tensor Initializer::embedding(int64_t vocab, int64_t dim) {

@@ -19,6 +19,7 @@
 #include "core/warning.h"
 #include "models/checkpoint_dir.h"
 #include "models/checkpoint_tensors.h"
+#include "core/json_limits.h"
 
 namespace dien {
 
@@ -78,11 +79,7 @@ std::string read_verified(const std::string& dir, const char* name, const std::o
 }
 
 json parse_json(const std::string& text, const std::string& path, const char* op) {
-  try {
-    return json::parse(text);
-  } catch (const json::exception& e) {
-    fail(op, path, " is not valid JSON: ", e.what());
-  }
+  return parse_json_limited(text, path, op);
 }
 
 // A safetensors file of the checkpoint, verified against the manifest before it is parsed.
@@ -149,11 +146,11 @@ json read_checkpoint_config(const std::string& dir) {
   json c = parse_json(read_verified(dir, "config.json", m, op, "cannot open " + path), path, op);
   if (!c.is_object() || c.value("format", std::string()) != kFormat)
     fail(op, path, ": not a dien checkpoint (no \"format\": \"", kFormat, "\")");
-  // int64_t: a huge version must not wrap to a supported one.
-  if (!c.contains("version") || !c["version"].is_number_integer() || c["version"].get<int64_t>() < 1 ||
-      c["version"].get<int64_t>() > kCheckpointVersion)
-    fail(op, path, ": unsupported version ", c.value("version", json()).dump(), " (this build reads 1 to ",
-         kCheckpointVersion, "; a newer dien wrote it)");
+  // A whole number in range: a huge version must not wrap to a supported one.
+  const json& version = c.contains("version") ? c["version"] : json();
+  if (!version.is_number_integer() || (version.is_number_unsigned() && version.get<uint64_t>() > kCheckpointVersion) ||
+      (!version.is_number_unsigned() && version.get<int64_t>() < 1))
+    fail(op, path, ": unsupported version ", json_excerpt(version), " (this build reads 1 to ", kCheckpointVersion, ")");
   if (!c.contains("model") || !c["model"].is_object()) fail(op, path, ": no \"model\" object");
   if (!c.contains("data")) c["data"] = json::object();
   return c;

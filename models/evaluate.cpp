@@ -66,7 +66,7 @@ std::vector<float> predict(const CtrModel& model, const data::Dataset& data, int
   out.reserve(order.size());
   Device dev = model.device();
   for (int64_t b = 0; b < data.rows(); b += batch_size) {
-    int64_t e = std::min(data.rows(), b + batch_size);
+    int64_t e = b + std::min(data.rows() - b, batch_size);  // b + batch_size may overflow
     Tensor p = model.predict(data.gather(order, b, e, dev));
     if (p.numel() != e - b) fail("predict", "the model returned ", p.describe(), " for a batch of ", e - b, " rows");
     std::vector<float> v = p.detach().to(Device::cpu()).to(DType::F32).to_vector<float>();

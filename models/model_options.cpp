@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/checked.h"
+#include "core/json_limits.h"
 #include "layers/activation.h"
 #include "models/ctr_model.h"
 
@@ -40,7 +42,8 @@ void one_of(const char* option, const std::string& v, std::initializer_list<cons
 void units(const char* option, const std::vector<int64_t>& u) {
   if (u.empty()) fail("ModelOptions", "option ", option, " is empty");
   for (size_t i = 0; i < u.size(); ++i)
-    if (u[i] <= 0) fail("ModelOptions", "option ", option, "[", i, "] = ", u[i], " must be positive");
+    if (u[i] <= 0 || u[i] > kMaxWidth)
+      fail("ModelOptions", "option ", option, "[", i, "] = ", u[i], " must lie in [1, ", kMaxWidth, "]");
 }
 void nonneg(const char* option, double v) {
   if (!(v >= 0) || !std::isfinite(v)) fail("ModelOptions", "option ", option, " = ", v, " must be finite and >= 0");
@@ -116,6 +119,25 @@ void get(const nlohmann::json& j, const char* key, T& dst) {
   } catch (const nlohmann::json::exception& e) {
     fail("ModelOptions::from_json", "key '", key, "': ", e.what());
   }
+}
+// Integers are range-checked: get<int64_t>() would wrap 2^64 - 1 to -1 and truncate 2.5.
+void get(const nlohmann::json& j, const char* key, std::vector<int64_t>& dst) {
+  auto it = j.find(key);
+  if (it == j.end()) return;
+  if (!it->is_array())
+    fail("ModelOptions::from_json", "key '", key, "' must be an array of integers, got ", json_excerpt(*it));
+  std::vector<int64_t> v;
+  for (size_t i = 0; i < it->size(); ++i)
+    v.push_back(json_integer((*it)[i], 1, kMaxWidth, "ModelOptions::from_json",
+                             "key '" + std::string(key) + "'[" + std::to_string(i) + "]"));
+  dst = v;
+}
+void get(const nlohmann::json& j, const char* key, uint64_t& dst) {
+  auto it = j.find(key);
+  if (it == j.end()) return;
+  if (!it->is_number_unsigned())
+    fail("ModelOptions::from_json", "key '", key, "' must be a whole number >= 0, got ", json_excerpt(*it));
+  dst = it->get<uint64_t>();
 }
 }  // namespace
 

@@ -9,11 +9,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/error.h"
 #include "core/file_write.h"
+#include "core/json_limits.h"
 
 namespace dien {
 
@@ -27,7 +29,7 @@ double read_num(const json& j, const char* key, const char* op) {
   if (!j.contains(key)) fail(op, "missing key '", key, "'");
   const json& v = j.at(key);
   if (v.is_null()) return kNoValue;
-  if (!v.is_number()) fail(op, "key '", key, "' is not a number: ", v.dump());
+  if (!v.is_number()) fail(op, "key '", key, "' is not a number: ", json_excerpt(v));
   return v.get<double>();
 }
 
@@ -37,8 +39,19 @@ T read(const json& j, const char* key, const char* op) {
   try {
     return j.at(key).get<T>();
   } catch (const json::exception& e) {
-    fail(op, "key '", key, "' has the wrong type: ", j.at(key).dump());
+    fail(op, "key '", key, "' has the wrong type: ", json_excerpt(j.at(key)));
   }
+}
+
+// Epoch numbers stay below INT_MAX so that `epoch + 1` in the training loop cannot overflow.
+constexpr int64_t kMaxEpoch = std::numeric_limits<int>::max() - 1;
+
+int read_epoch(const json& j, const char* key, int64_t lo, int64_t hi, const char* op) {
+  return static_cast<int>(json_integer_at(j, key, lo, hi, op, "trainer state"));
+}
+
+int64_t read_count(const json& j, const char* key, const char* op) {
+  return json_integer_at(j, key, 0, std::numeric_limits<int64_t>::max(), op, "trainer state");
 }
 
 bool same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
@@ -69,10 +82,10 @@ json EpochRecord::to_json() const {
 
 EpochRecord EpochRecord::from_json(const json& j) {
   const char* op = "EpochRecord::from_json";
-  if (!j.is_object()) fail(op, "expected an object, got ", j.dump());
+  if (!j.is_object()) fail(op, "expected an object, got ", json_excerpt(j));
   EpochRecord r;
-  r.epoch = read<int>(j, "epoch", op);
-  r.global_step = read<int64_t>(j, "global_step", op);
+  r.epoch = read_epoch(j, "epoch", 1, kMaxEpoch, op);
+  r.global_step = read_count(j, "global_step", op);
   r.lr = read_num(j, "lr", op);
   r.train_objective = read_num(j, "train_objective", op);
   r.train_loss = read_num(j, "train_loss", op);
@@ -115,18 +128,20 @@ json TrainerState::to_json() const {
 
 TrainerState TrainerState::from_json(const json& j) {
   const char* op = "TrainerState::from_json";
-  if (!j.is_object()) fail(op, "expected an object, got ", j.dump());
+  if (!j.is_object()) fail(op, "expected an object, got ", json_excerpt(j));
   auto u64 = [&](const char* key) -> uint64_t {
     std::string s = read<std::string>(j, key, op);
     char* end = nullptr;
     errno = 0;
     unsigned long long v = std::strtoull(s.c_str(), &end, 10);
-    if (s.empty() || *end != '\0' || errno != 0) fail(op, "key '", key, "' is not an unsigned integer: '", s, "'");
+    // strtoull accepts "-1" and " 1"; a seed or offset is digits only.
+    if (s.empty() || s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0)
+      fail(op, "key '", key, "' is not an unsigned integer: '", s, "'");
     return v;
   };
   TrainerState s;
-  s.epoch = read<int>(j, "epoch", op);
-  s.global_step = read<int64_t>(j, "global_step", op);
+  s.epoch = read_epoch(j, "epoch", 0, kMaxEpoch, op);
+  s.global_step = read_count(j, "global_step", op);
   s.optimizer = read<std::string>(j, "optimizer", op);
   s.embedding_grad = j.contains("embedding_grad") ? read<std::string>(j, "embedding_grad", op) : "dense";
   if (s.embedding_grad != "sparse" && s.embedding_grad != "dense")
@@ -137,8 +152,8 @@ TrainerState TrainerState::from_json(const json& j) {
   s.default_offset = u64("default_offset");
   s.monitor = read<std::string>(j, "monitor", op);
   s.best = read_num(j, "best", op);
-  s.best_epoch = read<int>(j, "best_epoch", op);
-  s.epochs_without_improvement = read<int>(j, "epochs_without_improvement", op);
+  s.best_epoch = read_epoch(j, "best_epoch", 0, s.epoch, op);
+  s.epochs_without_improvement = read_epoch(j, "epochs_without_improvement", 0, s.epoch, op);
   s.stopped_early = read<bool>(j, "stopped_early", op);
   if (!j.contains("history") || !j.at("history").is_array()) fail(op, "missing array 'history'");
   for (const auto& e : j.at("history")) s.history.push_back(EpochRecord::from_json(e));

@@ -122,7 +122,7 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
     const bool sum_reduction = model.options().loss_reduction == "sum";
     detail::Progress progress(epoch, o.epochs, n, o.verbose > 0);
     for (int64_t b = 0; b < n; b += o.batch_size) {
-      int64_t e = std::min(n, b + o.batch_size);
+      int64_t e = b + std::min(n - b, o.batch_size);  // b + batch_size may overflow
       data::Batch batch = train.gather(order, b, e, dev);
       opt->zero_grad();
       ForwardResult r = model.forward(batch);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/checked.h"
 #include "core/error.h"
 #include "serve/request.h"
 #include "serve/schema.h"
@@ -231,12 +232,15 @@ void Request::set_candidates_dense(const std::string& feature, const float* valu
   if (info.role != Role::Dense) fail(kOp, "feature '", feature, "' is a ", role_name(info.role), " feature, not dense");
   if (static_cast<int64_t>(dim) != info.dim)
     fail(kOp, "dense feature '", feature, "' takes ", info.dim, " values per candidate, got ", dim);
+  if (k > static_cast<size_t>(INT64_MAX)) fail(kOp, "dense feature '", feature, "': ", k, " candidates is too many");
   set_k(static_cast<int64_t>(k), feature);
   if (!values) fail(kOp, "dense feature '", feature, "': values is null");
-  for (size_t j = 0; j < k * dim; ++j)
+  // k comes from the caller: k * dim must not wrap to a short read.
+  const size_t n = checked_mul(k, dim, kOp, "dense feature '", feature, "': ", k, " candidates of ", dim, " values");
+  for (size_t j = 0; j < n; ++j)
     if (!std::isfinite(values[j]))
       fail(kOp, "dense feature '", feature, "': candidate ", j / dim, " value ", j % dim, " is ", values[j], " (not finite)");
-  s.values.assign(values, values + k * dim);
+  s.values.assign(values, values + n);
   s.state = Slot::Candidates;
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_limits.h"
 #include "core/threads.h"
 #include "models/checkpoint.h"
 #include "serve/arena.h"
@@ -100,11 +101,7 @@ std::shared_ptr<Session> Session::from_model(std::shared_ptr<const CtrModel> mod
   if (options.threads < 0) fail("Session", "threads must be >= 0 (0: the library default), got ", options.threads);
   nlohmann::json slot = nlohmann::json::object();
   if (!data_slot_json.empty()) {
-    try {
-      slot = nlohmann::json::parse(data_slot_json);
-    } catch (const nlohmann::json::exception& e) {
-      fail("Session", "the data slot is not valid JSON: ", e.what());
-    }
+    slot = parse_json_limited(data_slot_json, "the data slot", "Session");
   }
   std::shared_ptr<Session> s(new Session());
   s->options_ = options;

@@ -11,7 +11,13 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/checked.h"
+
 namespace dien::cli {
+
+// Largest --batch-size: a batch of more rows cannot be meaningful, and products such as
+// batch * maxlen * embedding dim stay far from overflow below it.
+constexpr long long kMaxBatch = 1LL << 24;
 
 namespace check_detail {
 inline std::string number_text(double v) {
@@ -45,6 +51,19 @@ inline CLI::Validator at_least(long long lo) {
         return {};
       },
       ">=" + std::to_string(lo));
+}
+
+// A whole number in [lo, hi] (sizes: widths, lengths, batch sizes; core/checked.h has the limits).
+inline CLI::Validator whole_in(long long lo, long long hi) {
+  const std::string range = "[" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  return CLI::Validator(
+      [lo, hi, range](std::string& s) -> std::string {
+        long long v = 0;
+        if (!check_detail::parse_whole(s, v) || v < lo || v > hi)
+          return "must be a whole number in " + range + ", got '" + s + "'";
+        return {};
+      },
+      "in " + range);
 }
 
 // A real number in [lo, hi].

@@ -66,7 +66,9 @@ void add_eval(CLI::App& app) {
   sub->add_option("--oov", a->oov, "values outside the training vocabularies: bucket (unknown id) or error")
       ->check(CLI::IsMember({"bucket", "error"}))
       ->capture_default_str();
-  sub->add_option("--batch-size", a->batch_size, "rows per forward pass")->check(at_least(1))->capture_default_str();
+  sub->add_option("--batch-size", a->batch_size, "rows per forward pass")
+      ->check(whole_in(1, kMaxBatch))
+      ->capture_default_str();
   sub->add_option("--device", a->device, "cpu or cuda[:N]")->capture_default_str();
   sub->add_option("--threads", a->threads, "CPU threads (0: every usable core)")->check(at_least(0))->capture_default_str();
   sub->add_flag("--json", a->json, "one JSON object instead of the table");

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/dien/commands.h"
+#include "core/json_limits.h"
 #include "models/checkpoint.h"
 
 namespace dien::cli {
@@ -84,8 +85,7 @@ void run_info(const InfoArgs& a) {
   const auto run_file = std::filesystem::path(a.model) / "run.json";
   if (std::filesystem::exists(run_file)) {
     try {
-      std::ifstream in(run_file);
-      const nlohmann::json r = nlohmann::json::parse(in);
+      const nlohmann::json r = read_json_file_limited(run_file.string(), "dien info");
       std::string flags;
       for (auto it = r.at("flags").begin(); it != r.at("flags").end(); ++it) {
         flags += " " + it.key();
@@ -93,7 +93,7 @@ void run_info(const InfoArgs& a) {
       }
       std::printf("run flags  %s  (%s; `dien train --out %s --resume` reuses them)\n", flags.c_str(),
                   run_file.string().c_str(), a.model.c_str());
-    } catch (const nlohmann::json::exception& e) {
+    } catch (const std::exception& e) {
       std::printf("run flags   (%s is not readable: %s)\n", run_file.string().c_str(), e.what());
     }
   }

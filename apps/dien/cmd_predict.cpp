@@ -47,7 +47,8 @@ void run_predict(const PredictArgs& a) {
   Predictor predictor(m, /*threads=*/0);
   std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
-  const int64_t batches = (n + a.batch_size - 1) / a.batch_size;
+  // Rounded up without forming n + batch_size, which overflows for a batch size near 2^63.
+  const int64_t batches = n / a.batch_size + (n % a.batch_size != 0);
   const int workers = static_cast<int>(std::clamp<int64_t>(
       a.workers > 0 ? a.workers : dien::num_threads(), 1, std::max<int64_t>(batches, 1)));
   std::atomic<int64_t> next{0};
@@ -59,7 +60,7 @@ void run_predict(const PredictArgs& a) {
       try {
         ThreadScope scope(workers > 1 ? 1 : 0);
         for (int64_t b; (b = next.fetch_add(1)) < batches;) {
-          const int64_t lo = b * a.batch_size, hi = std::min(n, lo + a.batch_size);
+          const int64_t lo = b * a.batch_size, hi = lo + std::min(n - lo, a.batch_size);
           data::Batch batch = ds.gather(order, lo, hi, m->device());
           predictor.predict(batch, preds.data() + lo, static_cast<size_t>(hi - lo));
         }
@@ -112,7 +113,9 @@ void add_predict(CLI::App& app) {
   sub->add_option("--oov", a->oov, "values outside the training vocabularies: bucket (unknown id) or error")
       ->check(CLI::IsMember({"bucket", "error"}))
       ->capture_default_str();
-  sub->add_option("--batch-size", a->batch_size, "rows per request")->check(at_least(1))->capture_default_str();
+  sub->add_option("--batch-size", a->batch_size, "rows per request")
+      ->check(whole_in(1, kMaxBatch))
+      ->capture_default_str();
   sub->add_option("--workers", a->workers, "threads serving batches concurrently, one intra-op thread each (0: one per --threads)")
       ->check(at_least(0))
       ->capture_default_str();

@@ -20,6 +20,7 @@
 #include "models/checkpoint.h"
 #include "capi/dien.h"
 #include "core/error.h"
+#include "core/json_limits.h"
 #include "models/trainer.h"
 
 namespace dien::cli {
@@ -127,13 +128,7 @@ TrainerState restore_run_settings(CLI::App& sub, const TrainArgs& a, nlohmann::j
                  a.out.c_str(), kRunFile);
     return st;
   }
-  nlohmann::json j;
-  try {
-    std::ifstream in(run_file);
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail("dien train", "--resume: ", run_file.string(), " is not valid JSON: ", e.what());
-  }
+  const nlohmann::json j = read_json_file_limited(run_file.string(), "dien train --resume");
   if (j.contains("data_fingerprint")) fingerprint = j["data_fingerprint"];
   std::map<std::string, Values> recorded;
   for (auto it = j.at("flags").begin(); it != j.at("flags").end(); ++it)

@@ -7,7 +7,9 @@
 #include <numeric>
 
 #include "apps/dien/checks.h"
+#include "core/checked.h"
 #include "core/error.h"
+#include "core/json_limits.h"
 #include "data/amazon_format.h"
 #include "data/csv_reader.h"
 #include "data/movielens_sample.h"
@@ -38,10 +40,10 @@ void DataFlags::add(CLI::App& app, bool training) {
       ->capture_default_str()
       ->group(g);
   app.add_option("--maxlen", maxlen, "history length kept, most recent (default: amazon 100, others 50)")
-      ->check(at_least(0))
+      ->check(whole_in(0, kMaxWidth))
       ->group(g);
   app.add_option("--embedding-dim", embedding_dim, "embedding size of every table")
-      ->check(at_least(1))
+      ->check(whole_in(1, kMaxWidth))
       ->capture_default_str()
       ->group(g);
   app.add_option("--negative-mode", negative_mode, "aux-loss negatives: uniform or frequency")
@@ -178,6 +180,14 @@ void warn_comma_histories(const std::string& path) {
                path.c_str(), static_cast<long long>(s.comma_histories), path.c_str());
 }
 
+// get<uint64_t>() would read -1 as 2^64 - 1.
+uint64_t slot_seed(const nlohmann::json& slot) {
+  const nlohmann::json& s = slot.at("seed");
+  if (!s.is_number_unsigned())
+    fail("dien", "the data settings: key 'seed' must be a whole number >= 0, got ", json_excerpt(s));
+  return s.get<uint64_t>();
+}
+
 data::NegativeMode neg_mode(const nlohmann::json& slot) {
   return data::negative_mode_from_string(slot.value("negative_mode", std::string("uniform")));
 }
@@ -193,11 +203,11 @@ data::Dataset read_file(const nlohmann::json& slot, const std::string& path, nlo
                                        : data::AmazonVocabularies::build(path);
     voc.set_policy(policy);
     data::AmazonOptions o;
-    o.maxlen = slot.at("maxlen").get<int64_t>();
-    o.embedding_dim = slot.at("embedding_dim").get<int64_t>();
+    o.maxlen = json_integer_at(slot, "maxlen", 1, kMaxWidth, "dien", "the data settings");
+    o.embedding_dim = json_integer_at(slot, "embedding_dim", 1, kMaxWidth, "dien", "the data settings");
     o.negatives = negatives;
     o.negative_mode = neg_mode(slot);
-    o.seed = slot.at("seed").get<uint64_t>();
+    o.seed = slot_seed(slot);
     data::LoadedData d = data::load_amazon(path, voc, o);
     const int64_t oovs = voc.user.oov_count() + voc.item.oov_count() + voc.category.oov_count();
     if (oovs > 0)
@@ -219,10 +229,10 @@ data::Dataset read_file(const nlohmann::json& slot, const std::string& path, nlo
                                             : data::MovieSampleVocabularies::build(path);
     voc.set_policy(policy);
     data::MovieSampleOptions o;
-    o.maxlen = slot.at("maxlen").get<int64_t>();
-    o.embedding_dim = slot.at("embedding_dim").get<int64_t>();
+    o.maxlen = json_integer_at(slot, "maxlen", 1, kMaxWidth, "dien", "the data settings");
+    o.embedding_dim = json_integer_at(slot, "embedding_dim", 1, kMaxWidth, "dien", "the data settings");
     o.negatives = negatives;
-    o.seed = slot.at("seed").get<uint64_t>();
+    o.seed = slot_seed(slot);
     data::LoadedData d = data::load_movie_sample(path, voc, o);
     if (vocab_out) *vocab_out = voc.to_json();
     return std::move(d.dataset);
@@ -285,12 +295,7 @@ TrainingData load_training_data(const DataFlags& f, bool negatives, const std::s
                         {"excluded_features", f.exclude}};
     if (format == "csv") {
       if (f.spec.empty()) fail("dien", "--format csv needs --spec SPEC.json");
-      std::ifstream in(f.spec);
-      try {
-        slot["spec"] = nlohmann::json::parse(in);
-      } catch (const nlohmann::json::exception& e) {
-        fail("dien", "--spec ", f.spec, ": not valid JSON: ", e.what());
-      }
+      slot["spec"] = read_json_file_limited(f.spec, "dien --spec");
     }
     nlohmann::json voc;
     data::Dataset all;

@@ -22,7 +22,7 @@ struct FitFlags {
     const char* g = "Training";
     app.add_option("--epochs", fit.epochs, "epochs")->check(at_least(1))->capture_default_str()->group(g);
     app.add_option("--batch-size", fit.batch_size, "mini-batch size")
-        ->check(at_least(1))
+        ->check(whole_in(1, kMaxBatch))
         ->capture_default_str()
         ->group(g);
     app.add_option("--optimizer", fit.optimizer, "adam, adagrad, sgd or rmsprop")

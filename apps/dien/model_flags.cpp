@@ -4,7 +4,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "apps/dien/checks.h"
 #include "core/error.h"
+#include "core/json_limits.h"
 
 namespace dien::cli {
 
@@ -25,12 +27,16 @@ void ModelFlags::add(CLI::App& app, bool paper_defaults) {
                      (paper_defaults ? "true" : "false") + ")")
       ->group(g);
   app.add_option("--alpha", alpha, "weight of the auxiliary loss (default 1)")->group(g);
-  app.add_option("--dnn-hidden-units", dnn_hidden_units, "DNN layer sizes (default 256 128)")->group(g);
+  app.add_option("--dnn-hidden-units", dnn_hidden_units, "DNN layer sizes (default 256 128)")
+      ->check(whole_in(1, kMaxWidth))
+      ->group(g);
   app.add_option("--dnn-activation", dnn_activation, "relu, sigmoid, prelu or dice (default relu)")
       ->check(CLI::IsMember({"relu", "sigmoid", "prelu", "dice"}))
       ->group(g);
   app.add_option("--use-bn", use_bn, "batch norm in the DNN (default false)")->group(g);
-  app.add_option("--att-hidden-units", att_hidden_units, "attention MLP sizes (default 64 16)")->group(g);
+  app.add_option("--att-hidden-units", att_hidden_units, "attention MLP sizes (default 64 16)")
+      ->check(whole_in(1, kMaxWidth))
+      ->group(g);
   app.add_option("--att-activation", att_activation, "attention MLP activation (DIEN relu, DIN dice)")
       ->check(CLI::IsMember({"relu", "sigmoid", "prelu", "dice"}))
       ->group(g);
@@ -80,13 +86,8 @@ ModelOptions ModelFlags::resolve(const std::string& kind_override) const {
     o.use_negsampling = true;
   }
   if (!options_file.empty()) {
-    std::ifstream in(options_file);
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      fail("dien", "--model-options ", options_file, ": not valid JSON: ", e.what());
-    }
+    const nlohmann::json j = read_json_file_limited(options_file, "dien --model-options");
+    if (!j.is_object()) fail("dien", "--model-options ", options_file, ": expected a JSON object, got ", j.type_name());
     nlohmann::json base = o.to_json();
     for (auto it = j.begin(); it != j.end(); ++it) base[it.key()] = it.value();
     base["kind"] = kind;

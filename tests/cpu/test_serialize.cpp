@@ -217,7 +217,7 @@ TEST_CASE("serialize: every malformed input is an error naming the file", "[seri
     require_error([&] { load_safetensors(p.string()); }, {p.string(), "'x'", "[2]", "16 bytes", "span 8"});
     fs::path q = write_raw("absurd.safetensors",
                            R"({"x":{"dtype":"F64","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}})", two);
-    require_error([&] { load_safetensors(q.string()); }, {q.string(), "'x'", "more than 2^64 bytes"});
+    require_error([&] { load_safetensors(q.string()); }, {q.string(), "'x'", "too many elements"});
   }
   SECTION("more than 4 dims") {
     fs::path p =
@@ -228,7 +228,7 @@ TEST_CASE("serialize: every malformed input is an error naming the file", "[seri
     fs::path p = write_raw("nodtype.safetensors", R"({"x":{"shape":[2],"data_offsets":[0,8]}})", two);
     require_error([&] { load_safetensors(p.string()); }, {p.string(), "'x'", "missing", "dtype"});
     fs::path q = write_raw("negshape.safetensors", R"({"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", two);
-    require_error([&] { load_safetensors(q.string()); }, {q.string(), "'x'", "shape", "non-negative"});
+    require_error([&] { load_safetensors(q.string()); }, {q.string(), "'x'", "shape [-2]", "negative dimension"});
     fs::path r = write_raw("meta.safetensors", "{" + ok_entry + R"(,"__metadata__":{"epoch":3}})", two);
     require_error([&] { load_safetensors(r.string()); }, {r.string(), "'epoch'", "not a string"});
   }
