@@ -148,8 +148,12 @@ json read_checkpoint_config(const std::string& dir) {
     fail(op, path, ": not a dien checkpoint (no \"format\": \"", kFormat, "\")");
   // A whole number in range: a huge version must not wrap to a supported one.
   const json& version = c.contains("version") ? c["version"] : json();
-  if (!version.is_number_integer() || (version.is_number_unsigned() && version.get<uint64_t>() > kCheckpointVersion) ||
-      (!version.is_number_unsigned() && version.get<int64_t>() < 1))
+  const bool supported = version.is_number_unsigned()  ? version.get<uint64_t>() >= 1 &&
+                                                             version.get<uint64_t>() <= uint64_t{kCheckpointVersion}
+                         : version.is_number_integer() ? version.get<int64_t>() >= 1 &&
+                                                             version.get<int64_t>() <= kCheckpointVersion
+                                                       : false;
+  if (!supported)
     fail(op, path, ": unsupported version ", json_excerpt(version), " (this build reads 1 to ", kCheckpointVersion, ")");
   if (!c.contains("model") || !c["model"].is_object()) fail(op, path, ": no \"model\" object");
   if (!c.contains("data")) c["data"] = json::object();

@@ -18,6 +18,7 @@
 #include "data/prepare.h"
 #include "data/synthetic.h"
 #include "data/vocabulary.h"
+#include "checkpoint_test_util.h"
 #include "data_files.h"
 #include "layers/init.h"
 #include "model_test_util.h"
@@ -61,7 +62,12 @@ std::string small_checkpoint(const TempDir& dir) {
 
 json read_json(const std::string& path) { return json::parse(std::ifstream(path)); }
 
-void write_json_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+// Writes a crafted file into a checkpoint and reseals its manifest, so that the load reaches the
+// check under test instead of stopping at the checksum.
+void write_json_text(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+  dien::test::reseal_manifest(std::filesystem::path(path).parent_path().string());
+}
 
 std::unique_ptr<CtrModel> load_small(const std::string& ck) {
   return load_model(ck, [](const json& c) { return make_model(c); });
@@ -134,7 +140,7 @@ TEST_CASE("sizes: crafted config.json layer sizes and integers are refused namin
   auto with = [&](const std::function<void(json&)>& edit) {
     json c = good;
     edit(c);
-    std::ofstream(cfg) << c.dump();
+    write_json_text(cfg, c.dump());
   };
   SECTION("dnn_hidden_units 2^62") {
     with([](json& c) { c["model"]["options"]["dnn_hidden_units"] = {4611686018427387904LL, 4}; });
@@ -183,7 +189,7 @@ TEST_CASE("sizes: trainer.json numbers are range-checked integers", "[hardening]
   auto with = [&](const char* key, const json& v) {
     json j = good;
     j[key] = v;
-    std::ofstream(path) << j.dump();
+    write_json_text(path, j.dump());
   };
   SECTION("epoch 2147483648") {
     with("epoch", 2147483648LL);  // wrapped to -2147483648: --resume ran ~2^32 epochs
