@@ -4,6 +4,7 @@
 #include "capi/dien.h"
 
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
@@ -83,7 +84,12 @@ const char* dien_version(void) { return DIEN_VERSION_STRING; }
 const char* dien_last_error(void) { return t_last_error.c_str(); }
 
 const char* dien_status_name(dien_status status) {
-  switch (status) {
+  // A C caller may pass any int; in C++ reading an enum outside its enumerators' range is
+  // undefined (UBSan reports it), so the value is read as the int it was passed as.
+  static_assert(sizeof(dien_status) == sizeof(int));
+  int value;
+  std::memcpy(&value, &status, sizeof value);
+  switch (value) {
     case DIEN_OK: return "DIEN_OK";
     case DIEN_ERROR_ARGUMENT: return "DIEN_ERROR_ARGUMENT";
     case DIEN_ERROR_REQUEST: return "DIEN_ERROR_REQUEST";

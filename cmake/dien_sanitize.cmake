@@ -1,13 +1,17 @@
-# Sanitizer and fuzzing builds (CI's build-asan, tools/test.sh; docs/reliability.md).
+# Sanitizer and fuzzing builds (tools/test.sh: build-asan with GCC runs the suite, build-fuzz with
+# clang runs the fuzzers; docs/reliability.md).
 #   -DDIEN_SANITIZE=address,undefined  every target (library, tests, apps) is instrumented; any
 #                                     report aborts the process, so a test that trips one fails.
 #   -DDIEN_FUZZ=ON                    (clang only) also builds the libFuzzer harnesses of
-#                                     tests/fuzz and instruments the library for coverage.
+#                                     tests/fuzz (target dien_fuzzers) and instruments the library
+#                                     for coverage.
 set(DIEN_SANITIZE "" CACHE STRING "Sanitizers for every target, e.g. address,undefined (empty: none)")
 option(DIEN_FUZZ "Build the libFuzzer harnesses in tests/fuzz (needs clang)" OFF)
 
 if(DIEN_SANITIZE)
-  add_compile_options(-fsanitize=${DIEN_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer -gline-tables-only)
+  add_compile_options(-fsanitize=${DIEN_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  # Line numbers in reports, without full debug info.
+  add_compile_options($<IF:$<CXX_COMPILER_ID:Clang>,-gline-tables-only,-g1>)
   add_link_options(-fsanitize=${DIEN_SANITIZE})
   if(CMAKE_C_COMPILER_ID STREQUAL "Clang")
     # C programs (examples/embed) link libdien.so, whose C++ code needs UBSan's C++ runtime part.

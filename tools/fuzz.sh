@@ -5,18 +5,19 @@
 # tests/fuzz/corpus/NAME; new inputs go to a temporary corpus, findings (crash-*, leak-*,
 # timeout-*, oom-*) to DIR/fuzz-findings/NAME/. Exit 1 when any harness found something.
 # --report appends one line per harness: name, seconds, executions, final corpus size, findings.
-# The build: cmake -S . -B build-asan -DDIEN_CUDA=OFF -DDIEN_SANITIZE=address,undefined
-#            -DDIEN_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang
+# The build (tools/test.sh makes the same): cmake -S . -B build-fuzz -DDIEN_CUDA=OFF
+#   -DDIEN_SANITIZE=address,undefined -DDIEN_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++
+#   -DCMAKE_C_COMPILER=clang && cmake --build build-fuzz --target dien_fuzzers
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SECONDS_EACH=60 BUILD=$ROOT/build-asan REPORT=""
+SECONDS_EACH=60 BUILD=$ROOT/build-fuzz REPORT=""
 names=()
 while [ $# -gt 0 ]; do
   case $1 in
     --seconds) SECONDS_EACH=$2; shift 2 ;;
     --build) BUILD=$2; shift 2 ;;
     --report) REPORT=$2; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) names+=("$1"); shift ;;
   esac
 done

@@ -5,11 +5,12 @@
 #     report themselves skipped without a GPU), builds everything, runs ctest;
 #  3. when step 2 built CUDA, also builds build-nocuda/ with DIEN_CUDA=OFF and runs its tests,
 #     so that the CPU-only configuration cannot rot;
-#  4. the sanitizer suite: build-asan/ with clang, AddressSanitizer + UndefinedBehaviorSanitizer
-#     (any report aborts) and the libFuzzer harnesses, CUDA off; runs the whole suite there (the
-#     install test aside: it links a consumer outside the sanitized build) and every fuzzer for
-#     DIEN_FUZZ_SECONDS (default 20) from its seed corpus (docs/reliability.md).
-#     SANITIZERS=0 skips it.
+#  4. the sanitizer suite: build-asan/ with AddressSanitizer + UndefinedBehaviorSanitizer (GCC,
+#     the compiler of the other builds; any report aborts), CUDA off, runs the whole suite there
+#     (the install test aside: it links a consumer outside the sanitized build);
+#  5. the fuzzers: build-fuzz/ with clang (libFuzzer, ASan + UBSan), only the harnesses of
+#     tests/fuzz, each run for DIEN_FUZZ_SECONDS (default 20) from its seed corpus
+#     (docs/reliability.md). SANITIZERS=0 skips steps 4 and 5.
 # Environment: JOBS (default: nproc), BUILD_TYPE (default Release), SANITIZERS (default 1),
 # DIEN_FUZZ_SECONDS (default 20).
 set -euo pipefail
@@ -36,10 +37,14 @@ if grep -q '^DIEN_HAS_CUDA_CACHED:INTERNAL=ON' build/CMakeCache.txt; then
   run_suite build-nocuda -DDIEN_CUDA=OFF
 fi
 if [ "${SANITIZERS:-1}" != 0 ]; then
-  # Fuzzers run one at a time (-j 1 for label fuzz): each is timed, and two would share a core.
-  run_suite build-asan -DDIEN_CUDA=OFF -DDIEN_SANITIZE=address,undefined -DDIEN_FUZZ=ON \
-    -DDIEN_FUZZ_SECONDS="${DIEN_FUZZ_SECONDS:-20}" -DDIEN_BUILD_BENCH=OFF \
-    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -- -LE 'install|fuzz'
-  echo "== fuzz build-asan (bounded: ${DIEN_FUZZ_SECONDS:-20} s per harness)"
-  ctest --test-dir build-asan -j 1 --output-on-failure -L fuzz
+  run_suite build-asan -DDIEN_CUDA=OFF -DDIEN_SANITIZE=address,undefined -DDIEN_BUILD_BENCH=OFF -- -LE install
+  echo "== configure build-fuzz (clang, libFuzzer)"
+  cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DDIEN_CUDA=OFF -DDIEN_SANITIZE=address,undefined \
+    -DDIEN_FUZZ=ON -DDIEN_FUZZ_SECONDS="${DIEN_FUZZ_SECONDS:-20}" -DDIEN_BUILD_BENCH=OFF -DDIEN_BUILD_EXAMPLES=OFF \
+    -DDIEN_BUILD_APPS=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++
+  echo "== build build-fuzz"
+  cmake --build build-fuzz -j "$JOBS" --target dien_fuzzers
+  # One at a time: each fuzzer is timed, and two would share a core.
+  echo "== fuzz build-fuzz (bounded: ${DIEN_FUZZ_SECONDS:-20} s per harness)"
+  ctest --test-dir build-fuzz -j 1 --output-on-failure -L fuzz
 fi

@@ -48,14 +48,15 @@ void unary_fwd(UnaryOp op, const T* x, T* y, int64_t n) {
 }
 
 // d/dx: neg -1; exp y; log 1/x; sigmoid y(1-y); tanh 1-y^2; relu [x > 0]. One loop per op and
-// beta case, so the compiler vectorises each (a switch per element would keep them scalar).
+// beta case, so the compiler vectorises each (a switch per element would keep them scalar). `d(i)`
+// reads only the inputs its op needs: the others may be null (an op whose backward needs no x).
 template <class T, class D>
-void unary_bwd_loop(const T* x, const T* y, const T* gy, T* gx, int64_t n, T beta, D d) {
+void unary_bwd_loop(T* gx, int64_t n, T beta, D d) {
   parallel_for(n, kParallelGrain, [&](int64_t b, int64_t e) {
     if (beta == T(0)) {
-      for (int64_t i = b; i < e; ++i) gx[i] = d(x[i], y[i], gy[i]);
+      for (int64_t i = b; i < e; ++i) gx[i] = d(i);
     } else {
-      for (int64_t i = b; i < e; ++i) gx[i] = beta * gx[i] + d(x[i], y[i], gy[i]);
+      for (int64_t i = b; i < e; ++i) gx[i] = beta * gx[i] + d(i);
     }
   });
 }
@@ -63,14 +64,14 @@ void unary_bwd_loop(const T* x, const T* y, const T* gy, T* gx, int64_t n, T bet
 template <class T>
 void unary_bwd(UnaryOp op, const T* x, const T* y, const T* gy, T* gx, int64_t n, T beta) {
   switch (op) {
-    case UnaryOp::Neg: unary_bwd_loop(x, y, gy, gx, n, beta, [](T, T, T g) { return -g; }); break;
-    case UnaryOp::Exp: unary_bwd_loop(x, y, gy, gx, n, beta, [](T, T v, T g) { return g * v; }); break;
-    case UnaryOp::Log: unary_bwd_loop(x, y, gy, gx, n, beta, [](T u, T, T g) { return g / u; }); break;
+    case UnaryOp::Neg: unary_bwd_loop(gx, n, beta, [=](int64_t i) { return -gy[i]; }); break;
+    case UnaryOp::Exp: unary_bwd_loop(gx, n, beta, [=](int64_t i) { return gy[i] * y[i]; }); break;
+    case UnaryOp::Log: unary_bwd_loop(gx, n, beta, [=](int64_t i) { return gy[i] / x[i]; }); break;
     case UnaryOp::Sigmoid:
-      unary_bwd_loop(x, y, gy, gx, n, beta, [](T, T v, T g) { return g * v * (T(1) - v); });
+      unary_bwd_loop(gx, n, beta, [=](int64_t i) { return gy[i] * y[i] * (T(1) - y[i]); });
       break;
-    case UnaryOp::Tanh: unary_bwd_loop(x, y, gy, gx, n, beta, [](T, T v, T g) { return g * (T(1) - v * v); }); break;
-    case UnaryOp::Relu: unary_bwd_loop(x, y, gy, gx, n, beta, [](T u, T, T g) { return u > T(0) ? g : T(0); }); break;
+    case UnaryOp::Tanh: unary_bwd_loop(gx, n, beta, [=](int64_t i) { return gy[i] * (T(1) - y[i] * y[i]); }); break;
+    case UnaryOp::Relu: unary_bwd_loop(gx, n, beta, [=](int64_t i) { return x[i] > T(0) ? gy[i] : T(0); }); break;
   }
 }
 
