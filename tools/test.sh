@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # README command (2): builds dien and runs the whole test suite. .ci/run calls exactly this.
-#  1. installs missing Debian packages (tools/install-deps.sh);
+#  1. installs missing Debian packages (tools/install-deps.sh; --fuzz unless SANITIZERS=0);
 #  2. configures build/ with DIEN_CUDA=AUTO (CUDA code compiles whenever nvcc exists; CUDA tests
 #     report themselves skipped without a GPU), builds everything, runs ctest;
 #  3. when step 2 built CUDA, also builds build-nocuda/ with DIEN_CUDA=OFF and runs its tests,
@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
 BUILD_TYPE=${BUILD_TYPE:-Release}
-bash tools/install-deps.sh
+if [ "${SANITIZERS:-1}" != 0 ]; then bash tools/install-deps.sh --fuzz; else bash tools/install-deps.sh; fi
 
 run_suite() {  # dir, extra cmake args... [-- extra ctest args...]
   local dir=$1; shift
