@@ -28,19 +28,10 @@ using json = nlohmann::json;
 // The safetensors library refuses headers above 100 MB; so does dien.
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
-const char* st_dtype_name(DType t) {
-  switch (t) {
-    case DType::F32: return "F32";
-    case DType::F64: return "F64";
-    case DType::I32: return "I32";
-    case DType::I64: return "I64";
-  }
-  return "?";
-}
 
 bool parse_st_dtype(const std::string& s, DType& out) {
   for (DType t : {DType::F32, DType::F64, DType::I32, DType::I64})
-    if (s == st_dtype_name(t)) {
+    if (s == safetensors_dtype_tag(t)) {
       out = t;
       return true;
     }
@@ -130,7 +121,7 @@ Entry parse_entry(const std::string& path, const std::string& name, const json& 
   if (e.end > buffer)
     bad("data_offsets ", offsets_str(e), " out of range: the data buffer has ", buffer, " bytes");
   if (nbytes != e.end - e.begin)
-    bad("shape ", dims_str(e.shape), " ", st_dtype_name(e.dtype), " needs ", nbytes, " bytes",
+    bad("shape ", dims_str(e.shape), " ", safetensors_dtype_tag(e.dtype), " needs ", nbytes, " bytes",
         " but data_offsets ", offsets_str(e), " span ", e.end - e.begin, " bytes");
   return e;
 }
@@ -169,7 +160,7 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
     Tensor h = t.detach();
     if (!h.device().is_cpu()) h = h.to(Device::cpu());
     uint64_t n = h.nbytes();
-    header[name] = {{"dtype", st_dtype_name(h.dtype())},
+    header[name] = {{"dtype", safetensors_dtype_tag(h.dtype())},
                     {"shape", h.shape().vec()},
                     {"data_offsets", {offset, offset + n}}};
     offset += n;
@@ -244,6 +235,16 @@ SafetensorsFile load_safetensors(const std::string& path) {
     out.tensors.emplace(e.name, std::move(t));
   }
   return out;
+}
+
+const char* safetensors_dtype_tag(DType t) {
+  switch (t) {
+    case DType::F32: return "F32";
+    case DType::F64: return "F64";
+    case DType::I32: return "I32";
+    case DType::I64: return "I64";
+  }
+  return "?";
 }
 
 }  // namespace dien

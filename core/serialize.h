@@ -38,4 +38,7 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
 // the CPU. Every malformed input throws dien::Error naming the file and what is wrong.
 SafetensorsFile load_safetensors(const std::string& path);
 
+// The header's spelling of a dtype: "F32", "F64", "I32", "I64".
+const char* safetensors_dtype_tag(DType t);
+
 }  // namespace dien

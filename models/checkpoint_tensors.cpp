@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/serialize.h"
 
 namespace dien::checkpoint_tensors {
 
@@ -22,17 +23,6 @@ std::string position(const Shape& shape, int64_t i) {
   return s + "]";
 }
 
-// The safetensors tag of a dtype, as the file's header spells it.
-const char* tag(DType t) {
-  switch (t) {
-    case DType::F32: return "F32";
-    case DType::F64: return "F64";
-    case DType::I32: return "I32";
-    case DType::I64: return "I64";
-  }
-  return "?";
-}
-
 template <class T>
 int64_t first_nonfinite(const Tensor& t) {
   const T* p = t.data<T>();
@@ -48,8 +38,8 @@ void check_dtypes(const std::string& dir, const char* file, const std::map<std::
   for (const auto& [name, t] : loaded) {
     auto it = expected.find(name);
     if (it != expected.end() && it->second.dtype() != t.dtype())
-      fail(op, dir, ": ", file, ": tensor '", name, "' is ", tag(t.dtype()), " in the file but the model expects ",
-           tag(it->second.dtype()), ": the file is damaged or was written for another model");
+      fail(op, dir, ": ", file, ": tensor '", name, "' is ", safetensors_dtype_tag(t.dtype()), " in the file but the model expects ",
+           safetensors_dtype_tag(it->second.dtype()), ": the file is damaged or was written for another model");
   }
 }
 

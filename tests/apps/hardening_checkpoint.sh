@@ -8,16 +8,7 @@
 # 4. a checkpoint without a manifest (an older dien's) loads with one warning, and info says so;
 # 5. a manifest from a newer dien is refused.
 # Tiny synthetic data keeps every step well under a second.
-set -euo pipefail
-DIEN=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); [ -n "${KEEP_GOING:-}" ] || exit 1; }
-# Runs a command that must fail; its stderr lands in $T/err.
-must_fail() { if "$@" > "$T/out" 2> "$T/err"; then fail "succeeded: $*"; fi; }
-tiny=(--users 60 --items 80 --categories 6 --samples-per-user 4 --maxlen 10)
-net=(--dnn-hidden-units 8 --att-hidden-units 4 --embedding-dim 4)
+source "$(dirname "$0")/lib.sh" "$@"
 
 # Byte surgery on a safetensors file: the header's size, and the data offset of the first tensor
 # whose name matches $2 (a grep -E pattern) and whose dtype is F32.
@@ -110,5 +101,5 @@ must_fail "$DIEN" predict "$T/future"
 grep -q "manifest.json: format version 2 is not one this dien reads" "$T/err" ||
   { cat "$T/err"; fail "a manifest from the future is not refused"; }
 
-[ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
+finish
 echo "checkpoint hardening checks passed"

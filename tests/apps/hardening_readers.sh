@@ -6,14 +6,8 @@
 # (1e39), an Amazon-format file with an id that is not UTF-8, or a MovieLens sample with a
 # non-canonical integer id stops before epoch 1 (these used to fail after an epoch, with nothing
 # saved, or train on inf); `dien eval` and `dien predict` check the files they read the same way.
-set -euo pipefail
-DIEN=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-# KEEP_GOING=1 lists every failing check instead of stopping at the first (to see what an old build lacks).
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); [ -n "${KEEP_GOING:-}" ] || exit 1; }
-net=(--dnn-hidden-units 8 --att-hidden-units 4 --embedding-dim 4 --epochs 1 --batch-size 32)
+source "$(dirname "$0")/lib.sh" "$@"
+net+=(--epochs 1 --batch-size 32)
 
 # Runs `dien "$@"`, which must fail within 10 s before any epoch, with every later argument of
 # the form +TEXT found in its stderr.
@@ -79,5 +73,5 @@ must_fail_fast predict "$T/m" --data "$T/user.csv" "+user.csv:9:2 (column 'user_
 [ "$(wc -l < "$T/p.txt")" -eq 80 ] || fail "predict wrote $(wc -l < "$T/p.txt") lines for 80 rows"
 if grep -qi nan "$T/p.txt"; then fail "predict wrote NaN"; fi
 
-[ "$failures" -eq 0 ] || { echo "$failures check(s) failed" >&2; exit 1; }
+finish
 echo "hardening_readers: all checks passed"

@@ -3,19 +3,8 @@
 #   tests/apps/hardening_sizes.sh PATH/TO/dien
 # Each check used to crash, wrap silently or run effectively forever; now each is an error that
 # names the flag or the file. Tiny synthetic data keeps every step well under a second.
-set -euo pipefail
-DIEN=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-# KEEP_GOING=1 lists every failing check instead of stopping at the first (to see what an old build lacks).
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); [ -n "${KEEP_GOING:-}" ] || exit 1; }
-# Runs a command that must fail within 60 s; its stderr lands in $T/err.
-must_fail() { if timeout 60 "$@" > "$T/out" 2> "$T/err"; then fail "succeeded: $*"; fi; }
-# The last command's stderr must contain every argument.
-says() { for p in "$@"; do grep -qF -- "$p" "$T/err" || { head -c 2000 "$T/err" >&2; fail "the message lacks '$p'"; return; }; done; }
-tiny=(--users 40 --items 50 --categories 5 --samples-per-user 4 --maxlen 8)
-net=(--dnn-hidden-units 8 --att-hidden-units 4 --embedding-dim 4)
+source "$(dirname "$0")/lib.sh" "$@"
+tiny=(--users 40 --items 50 --categories 5 --samples-per-user 4 --maxlen 8)  # smaller than lib.sh's
 # deep N PREFIX SUFFIX: PREFIX, N nested arrays around 1, SUFFIX.
 deep() { awk -v n="$1" -v pre="$2" -v suf="$3" 'BEGIN { printf "%s", pre; for (i = 0; i < n; i++) printf "["; printf "1";
                                                      for (i = 0; i < n; i++) printf "]"; printf "%s", suf }'; }
@@ -82,5 +71,5 @@ must_fail "$DIEN" prepare --input "$T/log.csv" --time-column 9999999999999999999
 says "--time-column 99999999999999999999" "log.csv"
 "$DIEN" prepare --input "$T/log.csv" --time-column 1 --out-dir "$T/prep" > /dev/null 2>&1 || fail "prepare with --time-column 1 failed"
 
-if [ "$failures" -gt 0 ]; then echo "$failures check(s) failed" >&2; exit 1; fi
+finish
 echo "hardening_sizes: all checks passed"

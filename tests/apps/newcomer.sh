@@ -8,17 +8,7 @@
 #    comma-joined histories, an empty validation set, gen-data's train hint, objective vs loss;
 # 4. the CSV spec example of docs/data.md trains, and eval reads CSV with the stored spec.
 # Tiny synthetic data keeps every step well under a second.
-set -euo pipefail
-DIEN=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-# KEEP_GOING=1 lists every failing check instead of stopping at the first (to see what an old build lacks).
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); [ -n "${KEEP_GOING:-}" ] || exit 1; }
-# Runs a command that must fail; its stderr lands in $T/err.
-must_fail() { if "$@" > "$T/out" 2> "$T/err"; then fail "succeeded: $*"; fi; }
-tiny=(--users 60 --items 80 --categories 6 --samples-per-user 4 --maxlen 10)
-net=(--dnn-hidden-units 8 --att-hidden-units 4 --embedding-dim 4)
+source "$(dirname "$0")/lib.sh" "$@"
 
 echo "== 1. --resume remembers the run"
 "$DIEN" train "${tiny[@]}" "${net[@]}" --lr 0.002 --batch-size 64 --epochs 1 --out "$T/m" > /dev/null 2>&1
@@ -115,7 +105,7 @@ grep -q "warning: no validation samples" "$T/err" || { cat "$T/err"; fail "0 val
 "$DIEN" train "${tiny[@]}" "${net[@]}" --epochs 1 --out "$T/l" > "$T/l.out" 2> /dev/null
 grep -q "objective = the loss minimised.*loss = log loss of the epoch's training predictions" "$T/l.out" ||
   { cat "$T/l.out"; fail "objective and loss are not explained"; }
-[ "$failures" = 0 ] || { echo "$failures checks failed" >&2; exit 1; }
+finish
 
 echo "== 4. the CSV spec of docs/data.md works as documented"
 docs=$(cd "$(dirname "$0")/../.." && pwd)/docs/data.md

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "support/test_util.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <sstream>
 
@@ -69,6 +72,14 @@ void require_error(const std::function<void()>& f, const std::vector<std::string
     INFO("expected the message to contain: " << p);
     CHECK(msg.find(p) != std::string::npos);
   }
+}
+
+std::string fresh_temp_dir(const std::string& name) {
+  namespace fs = std::filesystem;
+  fs::path p = fs::temp_directory_path() / ("dien_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
 }
 
 }  // namespace dien::test

@@ -52,4 +52,7 @@ CloseReport all_close(const Tensor& a, const Tensor& b, double rtol, double atol
 // Requires `f()` to throw dien::Error whose message contains every one of `parts`.
 void require_error(const std::function<void()>& f, const std::vector<std::string>& parts);
 
+// An empty directory <tmp>/dien_test_<name>_<pid>, emptied first if a killed run left it.
+std::string fresh_temp_dir(const std::string& name);
+
 }  // namespace dien::test
