@@ -2,8 +2,6 @@
 // manifest.json: writing, reading (every field checked) and verifying files against it.
 #include "models/checkpoint_manifest.h"
 
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -12,6 +10,7 @@
 
 #include "core/checksum.h"
 #include "core/error.h"
+#include "core/json_limits.h"
 #include "models/train_state.h"
 
 namespace dien {
@@ -89,22 +88,8 @@ std::optional<CheckpointManifest> read_manifest(const std::string& dir, const ch
   if (!fs::exists(st)) return std::nullopt;
   auto bad = [&](const auto&... args) { fail(op, dir, ": ", kManifestFile, ": ", args...); };
   if (!fs::is_regular_file(st)) bad("not a regular file");
-  const uint64_t size = fs::file_size(path, ec);
-  if (ec) bad("cannot read its size: ", ec.message());
-  if (size > kMaxManifestBytes) bad(size, " bytes, more than a manifest can be (", kMaxManifestBytes, ")");
-  std::string text(size, '\0');
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) bad("cannot open: ", std::strerror(errno));
-  const size_t got = size ? std::fread(text.data(), 1, size, f) : 0;
-  std::fclose(f);
-  if (got != size) bad("read error");
-
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    bad("not valid JSON (", e.what(), "): the file is damaged");
-  }
+  // Size, depth and syntax limits as every other untrusted JSON document (core/json_limits.h).
+  const json j = read_json_file_limited(path, op, kMaxManifestBytes);
   if (!j.is_object() || !j.contains("format") || j["format"] != kManifestFormat)
     bad("not a dien checkpoint manifest (no \"format\": \"", kManifestFormat, "\")");
   if (!j.contains("version") || !j["version"].is_number_integer()) bad("no integer \"version\"");
