@@ -16,8 +16,15 @@ TensorList AccumulateGrad::apply(const TensorList& g) {
   auto leaf = leaf_.lock();
   if (!leaf) return {};
   if (!leaf->grad) {
-    // Own a fresh copy: the incoming tensor may be shared with other gradients.
-    leaf->grad = g[0].detach().clone().impl_ptr();
+    // The leaf must own its gradient: the incoming tensor is taken as it is when nothing else
+    // holds it or its storage (the engine's list is its only owner and drops it after this
+    // call: no copy); else, as it may be shared with other gradients, a fresh copy.
+    const std::shared_ptr<TensorImpl>& in = g[0].impl_ptr();
+    if (in.use_count() == 1 && in->storage.use_count() == 1 && !in->grad_fn && !in->requires_grad &&
+        in->offset_bytes == 0)
+      leaf->grad = in;
+    else
+      leaf->grad = g[0].detach().clone().impl_ptr();
   } else {
     Tensor acc(leaf->grad);
     backend_for(acc).axpy(1.0, g[0], acc);

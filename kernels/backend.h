@@ -33,7 +33,9 @@ enum class RnnCell : uint8_t { Gru, AugruPaper, AugruReference, Agru };
 enum class GateLayout : uint8_t { LinearBeforeReset, ResetBeforeLinear };
 const char* rnn_cell_name(RnnCell c);
 // Workspace a training-mode scan saves for backward: [B, T, kRnnWorkspaceGates * H], per step
-// r | g | n | hn, with hn = h W_hnᵀ + b_hn (LinearBeforeReset) or (r ⊙ h) W_hnᵀ + b_hn.
+// r | g | n | hn, with hn = h W_hnᵀ + b_hn (LinearBeforeReset) or (r ⊙ h) W_hnᵀ + b_hn. Where a
+// (row, step) sits in it is the backend's own (the CPU's float32 scans keep the valid steps
+// compact, in the order they write them); only the same backend's backward reads it.
 inline constexpr int kRnnWorkspaceGates = 4;
 enum class BinaryOp : uint8_t { Add, Sub, Mul, Div };
 const char* unary_op_name(UnaryOp op);

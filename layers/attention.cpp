@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "layers/attention.h"
 
+#include <vector>
+
 #include "autograd/functions.h"
 
 namespace dien {
@@ -52,6 +54,26 @@ Tensor LocalActivationUnit::forward(const Tensor& query, const Tensor& keys, boo
   return reshape(s, {B, T});
 }
 
+Tensor LocalActivationUnit::forward_rows(const Tensor& query, const Tensor& keys_rows, const Tensor& row_of,
+                                         bool training) const {
+  const int64_t E = dim_;
+  if (!query.defined() || query.ndim() != 2 || query.size(1) != E || !keys_rows.defined() || keys_rows.ndim() != 2 ||
+      keys_rows.size(1) != E || !row_of.defined() || row_of.ndim() != 1 || row_of.size(0) != keys_rows.size(0))
+    fail("LocalActivationUnit", "expected query [B, ", E, "], keys_rows [n, ", E, "] and row_of [n], got ",
+         query.defined() ? query.describe() : std::string("undefined"), ", ",
+         keys_rows.defined() ? keys_rows.describe() : std::string("undefined"), ", ",
+         row_of.defined() ? row_of.describe() : std::string("undefined"));
+  const int64_t n = keys_rows.size(0);
+  const Linear& first = *dnn_->linears()[0];
+  const Tensor& W = first.weight();  // [H1, 4E]
+  Tensor w_q = slice(W, 1, 0, E), w_k = slice(W, 1, E, 2 * E), w_d = slice(W, 1, 2 * E, 3 * E),
+         w_p = slice(W, 1, 3 * E, 4 * E);
+  Tensor per_row = linear(query, w_q + w_d, first.bias());  // [B, H1]
+  Tensor q = embedding(query, row_of);                        // [n, E]: each step's query
+  Tensor z = linear(keys_rows, w_k - w_d, Tensor()) + linear(q * keys_rows, w_p, Tensor()) + embedding(per_row, row_of);
+  return reshape(dense_->forward(dnn_->forward_after_first_product(z, training)), {n});
+}
+
 AttentionSequencePooling::AttentionSequencePooling(int64_t embedding_dim, const std::vector<int64_t>& hidden_units,
                                                    const std::string& activation, bool weight_normalization,
                                                    bool return_score, init::Initializer& init)
@@ -60,11 +82,51 @@ AttentionSequencePooling::AttentionSequencePooling(int64_t embedding_dim, const 
                                std::make_shared<LocalActivationUnit>(embedding_dim, hidden_units, activation, init));
 }
 
+// scores [B, T] of local_att_ at the valid steps t < lengths[b], 0 elsewhere (undefined when no
+// step is valid); the net sees those
+// steps' keys only. Rows are gathered and the scores put back with the differentiable row gather
+// embedding(): a score's gradient reaches its key and query, nothing reaches a padded step.
+Tensor AttentionSequencePooling::valid_step_scores(const Tensor& query, const Tensor& keys, const Tensor& lengths,
+                                                   bool training) const {
+  const int64_t B = keys.size(0), T = keys.size(1), E = keys.size(2);
+  std::vector<int64_t> len = lengths.to(DType::I64).to_vector<int64_t>();
+  std::vector<int64_t> steps, row_of, place(static_cast<size_t>(B * T));
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t l = len[static_cast<size_t>(b)];
+    if (l < 0 || l > T)
+      fail("attention", "lengths[", b, "] = ", l, " is outside [0, ", T, "] (keys ", keys.describe(), ")");
+    for (int64_t t = 0; t < T; ++t) place[static_cast<size_t>(b * T + t)] = t < l ? 0 : -1;
+    for (int64_t t = 0; t < l; ++t) {
+      place[static_cast<size_t>(b * T + t)] = static_cast<int64_t>(steps.size());
+      steps.push_back(b * T + t);
+      row_of.push_back(b);
+    }
+  }
+  const int64_t n = static_cast<int64_t>(steps.size());
+  if (n == 0) return Tensor();  // no valid step: the caller's padded path (its gradients are zeros)
+  for (int64_t& p : place)
+    if (p < 0) p = n;  // padded steps read the zero row after the n scores
+  const Device dev = keys.device();
+  Tensor keys_rows = embedding(reshape(keys, {B * T, E}), from_vector<int64_t>(steps, Shape{n}, dev));
+  Tensor s = local_att_->forward_rows(query, keys_rows, from_vector<int64_t>(row_of, Shape{n}, dev), training);
+  Tensor table = concat({reshape(s, {n, 1}), zeros(Shape{1, 1}, s.dtype(), dev)}, 0);  // [n + 1, 1]
+  return reshape(embedding(table, from_vector<int64_t>(place, Shape{B, T}, dev)), {B, T});
+}
+
 Tensor AttentionSequencePooling::weights(const Tensor& query, const Tensor& keys, const Tensor& lengths, bool training,
                                          bool fused) const {
   // Keys at padded steps are zeroed first: their scores are masked anyway, but in training mode a
   // Dice (or batch norm) inside the attention net takes batch statistics over every step, and
   // padded embeddings must not reach them (DeepCTR-Torch lets them in; in eval nothing differs).
+  // Fused, on the CPU, and unless a Dice (built for [B, T, C], its training statistics over every
+  // step) is inside: the attention net runs on the valid steps only (uniform lengths: half the padded
+  // grid), and their scores go back to their places in [B, T] (0 at padded steps, which the
+  // masked softmax ignores).
+  if (fused && keys.device().is_cpu() && !local_att_->batch_statistics() && keys.ndim() == 3 &&
+      lengths.defined() && lengths.ndim() == 1 && lengths.size(0) == keys.size(0)) {
+    Tensor s = valid_step_scores(query, keys, lengths, training);
+    if (s.defined()) return attention_weights(s, lengths, normalize_);
+  }
   Tensor mask = sequence_mask(lengths, keys.size(1), keys.dtype()).to(keys.device());
   Tensor scores = local_att_->forward(query, keys * unsqueeze(mask, 2), training);
   return fused ? attention_weights(scores, lengths, normalize_) : attention_weights_unfused(scores, lengths, normalize_);

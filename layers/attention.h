@@ -30,6 +30,12 @@ class LocalActivationUnit : public Module {
                       init::Initializer& init);
   // query [B, E], keys [B, T, E] -> scores [B, T] (every step, padded ones too).
   Tensor forward(const Tensor& query, const Tensor& keys, bool training) const;
+  // The same for chosen steps only: keys_rows [n, E], each of row row_of[n] (i64) of query [B, E]
+  // -> scores [n]. Each score is computed as forward computes it (the same products and sums);
+  // unless batch_statistics(), it equals forward's score of that step.
+  Tensor forward_rows(const Tensor& query, const Tensor& keys_rows, const Tensor& row_of, bool training) const;
+  // A Dice (or batch norm) inside: its training statistics range over the steps it is given.
+  bool batch_statistics() const { return dnn_->batch_statistics(); }
 
  private:
   int64_t dim_;
@@ -48,6 +54,8 @@ class AttentionSequencePooling : public Module {
   // The attention weights [B, T] whatever return_score says.
   Tensor weights(const Tensor& query, const Tensor& keys, const Tensor& lengths, bool training, bool fused) const;
   bool return_score() const { return return_score_; }
+  // The net's scores [B, T] at the valid steps (computed on those steps only), 0 elsewhere.
+  Tensor valid_step_scores(const Tensor& query, const Tensor& keys, const Tensor& lengths, bool training) const;
 
  private:
   bool normalize_, return_score_;

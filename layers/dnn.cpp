@@ -38,6 +38,13 @@ Tensor DNN::forward(const Tensor& x, bool training) const {
   return run(x, false, training);
 }
 
+bool DNN::batch_statistics() const {
+  if (use_bn_) return true;
+  for (size_t i = 0; i < acts_->size(); ++i)
+    if ((*acts_)[i]->kind() == ActKind::Dice) return true;
+  return false;
+}
+
 Tensor DNN::forward_after_first_product(const Tensor& z, bool training) const {
   if (linears_->size() == 0) fail("DNN", "forward_after_first_product needs a layer");
   const int64_t h1 = (*linears_)[0]->weight().size(0);

@@ -38,6 +38,9 @@ class DNN : public Module {
   // materialising x: layers/attention.cpp).
   Tensor forward_after_first_product(const Tensor& z, bool training) const;
   const ModuleList<Linear>& linears() const { return *linears_; }
+  // Whether a training forward takes statistics over the rows of its batch (batch norm, Dice):
+  // then which rows it sees changes every row's output.
+  bool batch_statistics() const;
   // Dropout masks from `gen` (owned by the caller, e.g. the model, whose trainer saves it in
   // checkpoints) instead of this layer's own generator.
   void set_dropout_generator(Generator* gen) { external_gen_ = gen; }

@@ -153,6 +153,21 @@ void binary_generic(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out) 
   }
 }
 
+// Σ p[0..n) with `Lanes` independent partial sums (lane k takes the elements i ≡ k mod Lanes),
+// added in a fixed tree at the end: the compiler vectorises the lanes, where one running sum is a
+// chain of dependent adds (one add latency per element). The order depends on n only.
+template <int Lanes, class A, class T>
+A lane_sum(const T* p, int64_t n) {
+  A a[Lanes] = {};
+  int64_t i = 0;
+  for (; i + Lanes <= n; i += Lanes)
+    for (int k = 0; k < Lanes; ++k) a[k] += static_cast<A>(p[i + k]);
+  for (int k = 0; i < n; ++i, ++k) a[k] += static_cast<A>(p[i]);
+  for (int w = Lanes / 2; w > 0; w /= 2)
+    for (int k = 0; k < w; ++k) a[k] += a[k + w];
+  return a[0];
+}
+
 }  // namespace
 
 void CpuBackend::unary_forward(UnaryOp op, const Tensor& x, Tensor& y) {
@@ -222,9 +237,14 @@ void CpuBackend::sum_to(const Tensor& x, Tensor& out, double beta) {
         for (int64_t p = p0; p < p1; ++p) {
           std::fill(part.begin(), part.end(), T(0));
           T* pp = part.data();
-          for (int64_t r = p * panel; r < std::min(rows, (p + 1) * panel); ++r) {
-            const T* row = xp + r * no;
-            for (int64_t j = 0; j < no; ++j) pp[j] += row[j];
+          const int64_t r0 = p * panel, r1 = std::min(rows, (p + 1) * panel);
+          if (no == 1) {  // a whole sum: the panel is contiguous
+            pp[0] = lane_sum<16, T>(xp + r0, r1 - r0);
+          } else {
+            for (int64_t r = r0; r < r1; ++r) {
+              const T* row = xp + r * no;
+              for (int64_t j = 0; j < no; ++j) pp[j] += row[j];
+            }
           }
           double* a = &acc[static_cast<size_t>(p * no)];
           for (int64_t j = 0; j < no; ++j) a[j] = static_cast<double>(pp[j]);
@@ -251,9 +271,7 @@ void CpuBackend::sum_to(const Tensor& x, Tensor& out, double beta) {
           if (so[3] == 1) {
             for (int64_t i3 = 0; i3 < inner; ++i3) a[i3] += row[i3];
           } else {
-            double r = 0;
-            for (int64_t i3 = 0; i3 < inner; ++i3) r += row[i3];
-            a[0] += r;
+            a[0] += lane_sum<8, double>(row, inner);
           }
         }
     };

@@ -21,7 +21,8 @@
 //   then the cell update (kernels/backend.h), written to states[b,t] and to h:
 //     Gru h' = g h + (1-g) n; AugruPaper h' = (1-ag) h + ag n; AugruReference k = (1-a)g,
 //     h' = k h + (1-k) n; Agru h' = (1-a) h + a n (g is not computed and saved as 0).
-//   Training saves ws[b,t] = r | g | n | hn (kRnnWorkspaceGates = 4 blocks of H); inference
+//   Training saves r | g | n | hn per valid step in ws (kRnnWorkspaceGates = 4 blocks of H; float64
+//   at ws[b,t], float32 compact by row block and step: rnn_scan_f32.cpp); inference
 //   (ws == null) writes the gates to a small per-row scratch instead: nothing [B,T,...] is kept.
 //   After the scan: last[b] = h of row b, states at t >= lengths[b] are zeros.
 //

@@ -17,7 +17,7 @@
 // kernel, then dh_{t-1} += G W_hh (W_hh packed [3H, Hp]); each block keeps its rows' G and h_{t-1}
 // and ends with its share of g_w_hh = Σ Gᵀ h_{t-1} and g_b_hh = Σ G, added over blocks in order.
 // Training (ws non-null) and inference run the same kernels in the same order: bit for bit
-// the same states.
+// the same states. The training workspace ws is laid out compact by block and step (ws_bases).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -48,6 +48,16 @@ struct Block {
   std::vector<int64_t> active;  // [block maxlen] rows running at step t
   std::vector<int64_t> offset;  // [block maxlen + 1] compact step-major row offsets
 };
+
+// Where each block's gates start in the workspace ws: ws is compact, block after block, and
+// within a block step after step (step t's running rows at offset[t]), so the forward writes it
+// and the backward reads it in address order (the caller's [B,T,4H] tensor is only its size:
+// Σ lengths ≤ B·T rows of 4H).
+std::vector<int64_t> ws_bases(const std::vector<Block>& blocks) {
+  std::vector<int64_t> base(blocks.size(), 0);
+  for (size_t k = 1; k < blocks.size(); ++k) base[k] = base[k - 1] + blocks[k - 1].offset.back();
+  return base;
+}
 
 std::vector<Block> make_blocks(const Schedule& s) {
   const int64_t B = static_cast<int64_t>(s.order.size());
@@ -151,6 +161,7 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
   std::vector<float> wit, bias_ih;
   if (x) pack_gates(w_ih, b_ih, H, D, gs, H3p, wit, bias_ih);
   const std::vector<Block> blocks = make_blocks(s);
+  const std::vector<int64_t> base = ws_bases(blocks);
 
   parallel_run(static_cast<int64_t>(blocks.size()), 1, num_threads(), [&](int64_t k0, int64_t k1) {
     for (int64_t k = k0; k < k1; ++k) {
@@ -171,6 +182,7 @@ void scan_forward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const 
       for (int64_t t = 0; t < static_cast<int64_t>(blk.active.size()); ++t) {
         const int64_t na = blk.active[t];
         st.t = t;
+        if (ws) st.ws = ws + (base[k] + blk.offset[t]) * 4 * H;
         if (x) {  // this step's projections of the block's running rows, in cache
           gather_rows(x, blk.rows.data(), na, Tn, t, D, xg, D, +1);
           K.gemm(na, H3p, D, xg, D, wit.data(), H3p, gib, H3p, bias_ih.data(), false);
@@ -208,6 +220,7 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
   // W_hh packed [3H, Hp]: the right operand of dh_{t-1} += G W_hh.
   const std::vector<float> wp = pad_rows(w_hh, H3, H, Hp);
   const std::vector<Block> blocks = make_blocks(s);
+  const std::vector<int64_t> base = ws_bases(blocks);
   const int64_t nb = static_cast<int64_t>(blocks.size());
   // Each block's share of g_w_hh [3H, Hp] and g_b_hh [3H].
   std::vector<float> gw_part(g_w_hh ? nb * H3 * Hp : 0), gb_part(g_b_hh ? nb * H3 : 0);
@@ -243,6 +256,7 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
         float* Gt = &G[blk.offset[t] * H3];
         float* Pt = &P[blk.offset[t] * Hp];
         sb.t = t;
+        sb.ws = ws + (base[k] + blk.offset[t]) * 4 * H;
         float* GIt = local_gi ? GI + blk.offset[t] * H3 : nullptr;
         sb.g_gi_blk = GIt;
         K.scan_back_cell(c, lbr, sb, na, na_after, carry, next, Gt, Pt);
@@ -255,8 +269,12 @@ void scan_backward_f32(RnnCell cell, GateLayout layout, const Schedule& s, const
         }
         if (gxb) {  // g_x rows of this step = g_gi W_ih
           K.gemm(na, Dp, H3, GIt, H3, wihp.data(), Dp, gxb, Dp, nullptr, false);
-          for (int64_t m = 0; m < na; ++m)
-            std::memcpy(in.g_x + (blk.rows[m] * Tn + t) * D, gxb + m * Dp, D * sizeof(float));
+          for (int64_t m = 0; m < na; ++m) {
+            float* dst = in.g_x + (blk.rows[m] * Tn + t) * D;
+            std::memcpy(dst, gxb + m * Dp, D * sizeof(float));
+            if (t > 0)  // the row's previous step, written next: its lines asked for now
+              for (int64_t k = 0; k < D + 16; k += 16) __builtin_prefetch(dst - D + k, 1, 3);
+          }
         }
         if (XR)  // x rows of this step, the right operand of g_w_ih
           gather_rows(in.x, blk.rows.data(), na, Tn, t, D, XR + blk.offset[t] * Dp, Dp, -1);

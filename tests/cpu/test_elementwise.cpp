@@ -216,6 +216,33 @@ TEST_CASE("sum_to kernel: poisoned output, then accumulate", "[reduce][cpu]") {
   REQUIRE_CLOSE(out, want, 1e-14, 0);
 }
 
+TEST_CASE("float sums of long rows: whole sums and row sums against double, any length", "[reduce][cpu]") {
+  // The whole-sum and row-sum paths add in 16 (8) lanes; every tail length is covered, and the
+  // float result stays within a few ulps of the double sum (a single running float sum over 10^5
+  // values would drift far more).
+  Generator g(19);
+  for (int64_t n : {int64_t{1}, int64_t{15}, int64_t{16}, int64_t{17}, int64_t{100003}, int64_t{1} << 16}) {
+    Tensor x = rand_tensor({n}, g, DType::F32);
+    std::vector<float> v = x.to_vector<float>();
+    double want = 0;
+    for (float e : v) want += e;
+    Tensor out = dien::test::poisoned({}, DType::F32);
+    backend_for(Device::cpu()).sum_to(x, out, 0.0);
+    REQUIRE(std::fabs(out.item() - want) <= 1e-5 * (1 + std::fabs(want)));
+    // Row sums [3, n] -> [3, 1].
+    Tensor m = rand_tensor({3, n}, g, DType::F32);
+    std::vector<float> mv = m.to_vector<float>();
+    Tensor rows = dien::test::poisoned({3, 1}, DType::F32);
+    backend_for(Device::cpu()).sum_to(m, rows, 0.0);
+    std::vector<float> got = rows.to_vector<float>();
+    for (int64_t r = 0; r < 3; ++r) {
+      double w = 0;
+      for (int64_t i = 0; i < n; ++i) w += mv[static_cast<size_t>(r * n + i)];
+      REQUIRE(std::fabs(got[static_cast<size_t>(r)] - w) <= 1e-5 * (1 + std::fabs(w)));
+    }
+  }
+}
+
 TEST_CASE("misuse of elementwise ops names the op, shapes and dtypes", "[elementwise][cpu]") {
   Tensor a = ones({2, 3}), b = ones({4, 5}), d = ones({2, 3}, DType::F64), i = ones({2, 3}, DType::I64);
   require_error([&] { add(a, b); }, {"add", "[2, 3]", "[4, 5]", "broadcast"});

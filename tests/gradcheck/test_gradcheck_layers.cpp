@@ -4,6 +4,7 @@
 // bilinear attention; the interest extractor with its auxiliary loss; the interest evolving layer
 // for each gru_type. Every sequence batch has a length-0 row. The gradients are checked for the
 // inputs and for every parameter of the layer (gradcheck perturbs the parameters in place).
+#include <cmath>
 #include <memory>
 
 #include "layers/attention.h"
@@ -78,6 +79,50 @@ TEST_CASE("gradcheck: attention pooling (local activation unit), normalised or n
                             with_params(att, {q, k}));
       }
     }
+  }
+}
+
+TEST_CASE("attention: the valid-steps path (fused, CPU) equals the padded grid, and padding gets no gradient",
+          "[layers]") {
+  // Fused attention without Dice runs its net on the valid steps only (layers/attention.cpp
+  // valid_step_scores); the unfused path runs it on every step and masks after. Same weights, same
+  // gradients; the keys at padded steps (set to large values here) receive exactly zero.
+  Generator g(106);
+  init::Initializer ini(init::Scheme::DeepCtr, 0.5, g, DType::F64);
+  const Tensor lengths = from_vector<int64_t>({3, 0, 5, 1, 5});
+  for (bool normalize : {true, false}) {
+    AttentionSequencePooling att(3, {4, 2}, "relu", normalize, true, ini);
+    randomise(att, g);
+    Tensor q = rand_tensor({5, 3}, g);
+    std::vector<double> kv = dien::test::values(rand_tensor({5, 5, 3}, g));
+    const std::vector<int64_t> len{3, 0, 5, 1, 5};
+    for (int64_t b = 0; b < 5; ++b)
+      for (int64_t t = len[static_cast<size_t>(b)]; t < 5; ++t)
+        for (int64_t e = 0; e < 3; ++e) kv[static_cast<size_t>((b * 5 + t) * 3 + e)] = 1e3 * (e + 1);
+    Tensor k = from_vector<double>(kv, Shape{5, 5, 3});
+    Tensor gw = rand_tensor({5, 5}, g);
+    std::vector<std::vector<double>> grads[2];
+    std::vector<double> w[2];
+    for (int fused = 0; fused < 2; ++fused) {
+      Tensor qq = q.detach().clone().set_requires_grad(), kk = k.detach().clone().set_requires_grad();
+      for (Tensor p : att.parameters()) p.zero_grad();
+      Tensor y = att.forward(qq, kk, lengths, true, fused == 1);
+      w[fused] = dien::test::values(y);
+      sum(mul(y, gw)).backward();
+      grads[fused].push_back(dien::test::values(qq.grad()));
+      grads[fused].push_back(dien::test::values(kk.grad()));
+      for (const Tensor& p : att.parameters()) grads[fused].push_back(dien::test::values(p.grad()));
+    }
+    INFO("normalize " << normalize);
+    REQUIRE(w[0].size() == w[1].size());
+    for (size_t i = 0; i < w[0].size(); ++i) REQUIRE(std::fabs(w[0][i] - w[1][i]) <= 1e-12);
+    REQUIRE(grads[0].size() == grads[1].size());
+    for (size_t j = 0; j < grads[0].size(); ++j)
+      for (size_t i = 0; i < grads[0][j].size(); ++i) REQUIRE(std::fabs(grads[0][j][i] - grads[1][j][i]) <= 1e-10);
+    const std::vector<double>& gk = grads[1][1];
+    for (int64_t b = 0; b < 5; ++b)
+      for (int64_t t = len[static_cast<size_t>(b)]; t < 5; ++t)
+        for (int64_t e = 0; e < 3; ++e) REQUIRE(gk[static_cast<size_t>((b * 5 + t) * 3 + e)] == 0.0);
   }
 }
 

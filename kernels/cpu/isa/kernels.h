@@ -37,7 +37,8 @@ struct ActParams {
 // One step t of the fused scan for the M running rows of a row block (kernels/cpu/rnn_scan.cpp).
 // Row m is the caller's sequence rows[m]; at step t its input projections (b_ih included, gates
 // r | z | n) are gi + (rows[m] Tn + t) 3H, its new state goes to states + (rows[m] Tn + t) H and,
-// when training (ws non-null), its gates r | g | n | hn to ws + (rows[m] Tn + t) 4H; att [B, Tn]
+// when training (ws non-null), its gates r | g | n | hn to ws + m 4H (the caller points ws at the
+// step's rows: kernels/cpu/rnn_scan_f32.cpp keeps them compact by block and step); att [B, Tn]
 // holds the scores (AUGRU, AGRU) or is null. The block's running states h [M, Hp] and hidden
 // projections gh [M, ld3] (gate blocks at 0, gs, 2gs, below) are padded buffers (Hp a multiple of
 // width).
@@ -56,7 +57,8 @@ struct ScanStep {
   const float* gi_blk = nullptr;
 };
 // The backward step t: dh = carry (rows that ran at t+1: m < m_after) or g_last, plus g_states;
-// h_{t-1} from states (t > 0), h0 or 0. Writes g_gi (or, when g_gi_blk is non-null, row m's at
+// h_{t-1} from states (t > 0), h0 or 0; the saved gates of row m at ws + m 4H (as ScanStep's).
+// Writes g_gi (or, when g_gi_blk is non-null, row m's at
 // g_gi_blk + m 3H instead), g_att (when non-null).
 struct ScanBack {
   const int64_t* rows;
