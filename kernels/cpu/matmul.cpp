@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
-// CPU gemm: c = alpha * op(a) op(b) + beta * c over Eigen maps of row-major matrices
-// (2-D, or 3-D batched with one product per leading index). Eigen's blocked GEMM (for float,
-// compiled for the CPU's best instruction set: kernels/cpu/isa/eigen_gemm.inc) runs each
-// product single-threaded (EIGEN_DONT_PARALLELIZE); large products are split into row (or, for
-// few rows, column) panels of C run by the library's pool (core/parallel.h). The panels depend on
-// the shape only, never on the thread count, so results do not change with threads.
+// CPU gemm: c = alpha * op(a) op(b) + beta * c over row-major matrices (2-D, or 3-D batched with
+// one product per leading index). float32 on a CPU with AVX2 or AVX-512 runs the instruction
+// set's own tile kernel (kernels/cpu/isa/ gemm_any: no packing, no zeroing pass) for alpha = 1,
+// beta 0 or 1 and at most one transposed operand; everything else (float64, the baseline
+// instruction set, other alphas and betas) runs Eigen's blocked GEMM (for float compiled per
+// instruction set: kernels/cpu/isa/eigen_gemm.inc), single-threaded (EIGEN_DONT_PARALLELIZE).
+// Large products are split into row (or, for few rows, column) panels of C run by the library's
+// pool (core/parallel.h). The panels depend on the shape only, never on the thread count, so
+// results do not change with threads.
 // beta == 0 never reads c.
 #include <Eigen/Core>
 #include <algorithm>
@@ -30,6 +33,23 @@ template <class T>
 void gemm_block(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64_t N, int64_t K, T alpha, T beta,
                 int64_t lda, int64_t ldb, int64_t ldc, const isa::Kernels& kern) {
   if constexpr (std::is_same_v<T, float>) {
+    if (kern.sgemm && alpha == 1.f && (beta == 0.f || beta == 1.f) && !(ta && tb)) {
+      // The instruction set's own kernel (kernels/cpu/isa/kernels.h gemm_any): a layer's thin
+      // products (a few dozen columns, thousands of rows) without Eigen's packing of both operands
+      // and its zeroing pass. op(b) = bᵀ (x Wᵀ) is the small weight: transposed once per call.
+      const float* bk = b;
+      int64_t ldk = ldb;
+      if (tb) {
+        thread_local std::vector<float> bt;
+        bt.resize(static_cast<size_t>(std::max<int64_t>(K * N, 1)));
+        for (int64_t j = 0; j < N; ++j)
+          for (int64_t k = 0; k < K; ++k) bt[static_cast<size_t>(k * N + j)] = b[j * ldb + k];
+        bk = bt.data();
+        ldk = N;
+      }
+      kern.gemm_any(ta, M, N, K, a, lda, bk, ldk, c, ldc, beta == 1.f);
+      return;
+    }
     if (kern.sgemm) {  // Eigen compiled for the CPU's instruction set
       kern.sgemm(a, ta, b, tb, c, M, N, K, alpha, beta, lda, ldb, ldc);
       return;

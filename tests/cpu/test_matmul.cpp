@@ -2,6 +2,7 @@
 // gemm (the backend kernel: all transpose flags, 2-D and batched, alpha, the beta = 0 overwrite
 // and beta != 0 accumulate paths), matmul and linear against naive loops in this file, and the
 // error messages of misuse.
+#include <limits>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -185,7 +186,8 @@ TEST_CASE("gemm f32: every instruction set, every panel path, against naive loop
   const char* saved = std::getenv("DIEN_ISA");
   const std::string saved_isa = saved ? saved : "";
   Generator g(17);
-  const std::vector<Dims> shapes = {{1100, 37, 19}, {36, 108, 9000}, {130, 70, 300}, {3, 5, 7}};
+  const std::vector<Dims> shapes = {{1100, 37, 19}, {36, 108, 9000}, {130, 70, 300}, {3, 5, 7}, {7, 100, 36},
+                                    {13, 17, 1}};
   for (int i = 0; i < n_isa; ++i)
     for (const Dims& d : shapes)
       for (int flags = 0; flags < 4; ++flags) {
@@ -209,6 +211,12 @@ TEST_CASE("gemm f32: every instruction set, every panel path, against naive loop
         for (size_t k = 0; k < ref.size(); ++k) ref[k] = 0.5 * ref[k] + c0[k];
         const double scale = std::sqrt(static_cast<double>(d.K));
         REQUIRE_CLOSE(c1, ref, 1e-5, 2e-5 * scale);
+        Tensor c3 = c1.clone();  // alpha = 1, beta = 1: the instruction set's kernel accumulating
+        auto c3v = values(c3);
+        backend_for(Device::cpu()).gemm(a, ta, b, tb, c3, 1.0, 1.0);
+        ref = naive_matmul(values(a), ta, values(b), tb, 1, d.M, d.N, d.K);
+        for (size_t k = 0; k < ref.size(); ++k) ref[k] += c3v[k];
+        REQUIRE_CLOSE(c3, ref, 1e-5, 2e-5 * scale);
         Tensor z = test::rand_tensor({d.M, d.N}, g, DType::F32);  // beta = 0 never reads c
         backend_for(Device::cpu()).gemm(a, ta, b, tb, z, 1.0, 0.0);
         ref = naive_matmul(values(a), ta, values(b), tb, 1, d.M, d.N, d.K);
@@ -216,6 +224,55 @@ TEST_CASE("gemm f32: every instruction set, every panel path, against naive loop
       }
   if (saved) setenv("DIEN_ISA", saved_isa.c_str(), 1);
   else unsetenv("DIEN_ISA");
+}
+
+// The instruction sets' gemm_any kernel itself (kernels/cpu/isa/kernels.h): any N (the last
+// vector of a row masked), both forms of A, overwrite and accumulate, against double loops; C's
+// columns between N and ldc (poisoned) are never written; a row computed alone equals the same
+// row computed in a batch, bit for bit.
+TEST_CASE("gemm_any: every instruction set, any N, masked tails, rows alone equal rows in a batch", "[matmul][cpu][isa]") {
+  const char* isas[8];
+  const int n_isa = std::min(8, isa::available_isas(isas, 8));
+  Generator g(23);
+  struct Case {
+    int64_t M, N, K;
+  };
+  const std::vector<Case> cases = {{1, 1, 1}, {5, 7, 3}, {6, 16, 36}, {7, 17, 0}, {13, 36, 70}, {25, 100, 36},
+                                   {8, 48, 130}, {11, 113, 5}};
+  for (int i = 0; i < n_isa; ++i) {
+    const isa::Kernels& k = isa::select_kernels(isas[i]);
+    for (const Case& c : cases)
+      for (int ta = 0; ta < 2; ++ta)
+        for (int acc = 0; acc < 2; ++acc) {
+          INFO("isa " << isas[i] << " M=" << c.M << " N=" << c.N << " K=" << c.K << " ta=" << ta << " acc=" << acc);
+          const int64_t lda = (ta ? c.M : c.K) + 2, ldb = c.N + 3, ldc = c.N + 5;
+          std::vector<float> A(static_cast<size_t>((ta ? c.K : c.M) * lda + 1)), B(static_cast<size_t>(c.K * ldb + 1));
+          for (float& v : A) v = static_cast<float>(g.uniform01() * 2 - 1);
+          for (float& v : B) v = static_cast<float>(g.uniform01() * 2 - 1);
+          const float poison = std::numeric_limits<float>::quiet_NaN();
+          std::vector<float> C(static_cast<size_t>(c.M * ldc), poison), C0;
+          for (int64_t r = 0; r < c.M; ++r)
+            for (int64_t j = 0; j < c.N; ++j) C[static_cast<size_t>(r * ldc + j)] = static_cast<float>(g.uniform01());
+          C0 = C;
+          k.gemm_any(ta == 1, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, C.data(), ldc, acc == 1);
+          for (int64_t r = 0; r < c.M; ++r) {
+            for (int64_t j = 0; j < c.N; ++j) {
+              double want = acc ? C0[static_cast<size_t>(r * ldc + j)] : 0.0;
+              for (int64_t q = 0; q < c.K; ++q)
+                want += static_cast<double>(ta ? A[static_cast<size_t>(q * lda + r)] : A[static_cast<size_t>(r * lda + q)]) *
+                        B[static_cast<size_t>(q * ldb + j)];
+              REQUIRE(std::fabs(C[static_cast<size_t>(r * ldc + j)] - want) <= 1e-5 * (1 + std::sqrt(double(c.K))));
+            }
+            for (int64_t j = c.N; j < ldc; ++j) REQUIRE(std::isnan(C[static_cast<size_t>(r * ldc + j)]));
+          }
+          if (ta == 0 && c.M > 1) {  // the last row alone
+            const int64_t r = c.M - 1;
+            std::vector<float> one(C0.begin() + r * ldc, C0.begin() + (r + 1) * ldc);
+            k.gemm_any(false, 1, c.N, c.K, A.data() + r * lda, lda, B.data(), ldb, one.data(), ldc, acc == 1);
+            for (int64_t j = 0; j < c.N; ++j) REQUIRE(one[static_cast<size_t>(j)] == C[static_cast<size_t>(r * ldc + j)]);
+          }
+        }
+  }
 }
 
 // linear_act = the activation of linear, in one node: the same values and gradients, bit for bit

@@ -151,6 +151,12 @@ struct Kernels {
   // baseline build's Eigen (kernels/cpu/matmul.cpp) is that GEMM.
   void (*sgemm)(const float* a, bool ta, const float* b, bool tb, float* c, int64_t M, int64_t N, int64_t K,
                 float alpha, float beta, int64_t lda, int64_t ldb, int64_t ldc);
+  // C[M, N] (row stride ldc) = (accumulate ? C : 0) + op(A) B, any N (the last partial vector of
+  // a row is masked): op(A) = A [M, K] (lda), or with ta its transpose (A [K, M], lda); B [K, N]
+  // (ldb >= N). No packing and no zeroing pass; each element summed over k in order whatever the
+  // shape (a layer's products: kernels/cpu/matmul.cpp).
+  void (*gemm_any)(bool ta, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
+                   int64_t ldb, float* C, int64_t ldc, bool accumulate);
 };
 
 // The kernels for `isa`: "auto" (the best the CPU supports; the environment variable DIEN_ISA,
