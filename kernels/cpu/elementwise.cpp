@@ -229,6 +229,20 @@ void CpuBackend::sum_to(const Tensor& x, Tensor& out, double beta) {
       const int64_t rows = no > 0 ? n / no : 0;
       const int64_t panel = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(no, 1));
       const int64_t panels = (rows + panel - 1) / panel;
+      if (panel == 1) {
+        // Rows as wide as a panel (e.g. [2, n, 100] -> [n, 100]): each row would be a panel of
+        // its own, with a double copy of every row. Columns in chunks on the pool instead, each
+        // column summed over the rows in order in double: the same sums, no [rows, no] buffer.
+        parallel_for(no, kParallelGrain / 8, [&](int64_t j0, int64_t j1) {
+          std::vector<double> a(static_cast<size_t>(j1 - j0), 0.0);
+          for (int64_t r = 0; r < rows; ++r) {
+            const T* row = xp + r * no;
+            for (int64_t j = j0; j < j1; ++j) a[static_cast<size_t>(j - j0)] += static_cast<double>(row[j]);
+          }
+          for (int64_t j = j0; j < j1; ++j) finish(j, static_cast<T>(a[static_cast<size_t>(j - j0)]));
+        });
+        return;
+      }
       std::vector<double> acc(static_cast<size_t>(std::max<int64_t>(panels, 1) * no), 0.0);
       // Within a panel (at most kParallelGrain elements) the sums run in T, vectorised; panels
       // add up in double.

@@ -3,6 +3,7 @@
 // and the error messages of misuse.
 #include <cmath>
 
+#include "core/threads.h"
 #include "kernels/dispatch.h"
 #include "kernels/cpu/isa/kernels.h"
 #include "support/test_util.h"
@@ -239,6 +240,33 @@ TEST_CASE("float sums of long rows: whole sums and row sums against double, any 
       double w = 0;
       for (int64_t i = 0; i < n; ++i) w += mv[static_cast<size_t>(r * n + i)];
       REQUIRE(std::fabs(got[static_cast<size_t>(r)] - w) <= 1e-5 * (1 + std::fabs(w)));
+    }
+  }
+}
+
+TEST_CASE("sum_to over a few very wide rows: column sums in double, in row order, threads change no bit",
+          "[reduce][cpu]") {
+  // [rows, no] -> [no] with no at least a whole panel (rows summed per column chunk, in double).
+  Generator g(20);
+  for (int64_t rows : {int64_t{1}, int64_t{2}, int64_t{5}}) {
+    const int64_t no = 40000;
+    Tensor x = rand_tensor({rows, 1, no}, g, DType::F32);
+    std::vector<float> v = x.to_vector<float>();
+    Tensor o1 = dien::test::poisoned({1, no}, DType::F32), o2 = dien::test::poisoned({1, no}, DType::F32);
+    {
+      ThreadScope one(1);
+      backend_for(Device::cpu()).sum_to(x, o1, 0.0);
+    }
+    {
+      ThreadScope two(2);
+      backend_for(Device::cpu()).sum_to(x, o2, 0.0);
+    }
+    std::vector<float> a = o1.to_vector<float>(), b = o2.to_vector<float>();
+    for (int64_t j = 0; j < no; ++j) {
+      double w = 0;
+      for (int64_t r = 0; r < rows; ++r) w += v[static_cast<size_t>(r * no + j)];
+      REQUIRE(a[static_cast<size_t>(j)] == static_cast<float>(w));
+      REQUIRE(b[static_cast<size_t>(j)] == a[static_cast<size_t>(j)]);
     }
   }
 }
