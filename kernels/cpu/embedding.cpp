@@ -38,12 +38,20 @@ void CpuBackend::embedding_backward(const Tensor& gy, const Tensor& ids, Tensor&
       const T* g = gy.data<T>();
       const I* id = ids.data<I>();
       T* w = gw.data<T>();
-      const int64_t n = ids.numel(), E = gw.shape()[1];
-      for (int64_t i = 0; i < n; ++i) {
-        T* row = w + static_cast<int64_t>(id[i]) * E;
-        const T* gr = g + i * E;
-        for (int64_t k = 0; k < E; ++k) row[k] += gr[k];
-      }
+      const int64_t n = ids.numel(), E = gw.shape()[1], V = gw.shape()[0];
+      // Each thread owns a range of the table's rows and adds, in position order, the positions
+      // whose id falls in it: every row's sum keeps the serial order whatever the thread count.
+      const int parts = n * E >= kParallelGrain ? std::max(1, num_threads()) : 1;
+      parallel_run(parts, 1, parts, [&](int64_t p0, int64_t p1) {
+        const int64_t lo = V * p0 / parts, hi = V * p1 / parts;
+        for (int64_t i = 0; i < n; ++i) {
+          const int64_t r = static_cast<int64_t>(id[i]);
+          if (r < lo || r >= hi) continue;
+          T* row = w + r * E;
+          const T* gr = g + i * E;
+          for (int64_t k = 0; k < E; ++k) row[k] += gr[k];
+        }
+      });
     });
   });
 }

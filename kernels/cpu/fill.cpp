@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // CPU memory, fill, cast, axpy and scale_shift.
+#include <algorithm>
 #include <cstring>
 
 #include "core/allocator_cpu.h"
@@ -21,7 +22,8 @@ void CpuBackend::fill(Tensor& t, double value) {
   dispatch_all(t.dtype(), [&](auto tag) {
     using T = decltype(tag);
     T* p = static_cast<T*>(t.raw_data());
-    std::fill(p, p + t.numel(), static_cast<T>(value));
+    const T v = static_cast<T>(value);
+    parallel_for(t.numel(), kParallelGrain * 4, [&](int64_t b, int64_t e) { std::fill(p + b, p + e, v); });
   });
 }
 

@@ -2,6 +2,7 @@
 // Embedding: gather forward and scatter-add backward kernels against naive loops (i32 and i64
 // ids, repeated ids), the op's output shape S + [E] and weight gradient, and id errors.
 #include "cpu/reference_nn.h"
+#include "core/threads.h"
 #include "kernels/dispatch.h"
 #include "support/test_util.h"
 
@@ -65,6 +66,29 @@ TEST_CASE("embedding: backward kernel accumulates repeated ids into gw", "[embed
     for (int64_t k = 0; k < E; ++k) ref[iv[i] * E + k] += gv[i * E + k];
   backend_for(Device::cpu()).embedding_backward(gy, ids, gw);
   REQUIRE_CLOSE(gw, ref, rtol_for(dt), atol_for(dt));
+}
+
+TEST_CASE("embedding: backward kernel on several threads adds each row in position order (bit-equal)",
+          "[embedding][cpu][threads]") {
+  // Large enough to run on the pool (threads own ranges of table rows): every row's sum keeps the
+  // serial order, so 1, 2 and 3 threads give the serial loop's bits.
+  Generator g(23);
+  const int64_t V = 101, E = 36, n = 5000;
+  Tensor gy = rand_tensor({n, E}, g, DType::F32);
+  Tensor ids = rand_ids({n}, V, g, DType::I64);
+  Tensor init = rand_tensor({V, E}, g, DType::F32);
+  std::vector<float> ref = init.to_vector<float>();
+  const std::vector<float> gv = gy.to_vector<float>();
+  const auto iv = id_values(ids);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t k = 0; k < E; ++k) ref[static_cast<size_t>(iv[i] * E + k)] += gv[static_cast<size_t>(i * E + k)];
+  for (int threads : {1, 2, 3}) {
+    ThreadScope scope(threads);
+    Tensor gw = init.clone();
+    backend_for(Device::cpu()).embedding_backward(gy, ids, gw);
+    INFO("threads " << threads);
+    REQUIRE(gw.to_vector<float>() == ref);
+  }
 }
 
 TEST_CASE("embedding: the op returns S + [E] and its weight gradient scatters", "[embedding][cpu]") {
