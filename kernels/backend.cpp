@@ -6,6 +6,16 @@
 
 namespace dien {
 
+void Backend::linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, const UnaryOp* act, Tensor& y) {
+  if (b) {
+    expand(*b, y);                       // every row starts as b ...
+    gemm(x, false, w, true, y, 1.0, 1.0);  // ... and accumulates x wᵀ
+  } else {
+    gemm(x, false, w, true, y, 1.0, 0.0);
+  }
+  if (act) unary_forward(*act, y, y);  // in place: elementwise
+}
+
 void Backend::rnn_scan_forward_x(RnnCell cell, GateLayout layout, const Tensor& x, const Tensor& w_ih,
                                  const Tensor* b_ih, const Tensor& lengths, const Tensor* att, const Tensor* h0,
                                  const Tensor& w_hh, const Tensor* b_hh, Tensor& states, Tensor& last, Tensor* ws) {

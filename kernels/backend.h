@@ -78,6 +78,11 @@ class Backend {
   // c [M,N]. 3-D: the same per batch; a, b and c have the same leading batch size.
   virtual void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
                     double alpha, double beta) = 0;
+  // A Linear layer's forward: y [R, H] = act(x [R, D] wᵀ + b), w [H, D], b [H] or null, act null,
+  // Relu or Sigmoid. The default (kernels/backend.cpp) is expand(b) + gemm + unary_forward; the
+  // CPU's float32 path puts the bias and the activation into its product's tiles (one pass over y,
+  // the same bits as the default there).
+  virtual void linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, const UnaryOp* act, Tensor& y);
 
   // ---- shape (kernels/cpu/shape_ops.cpp) ----------------------------------------
   // Copies a band along `dim`: dst[..., dst_start + i, ...] (=|+=) src[..., src_start + i, ...]

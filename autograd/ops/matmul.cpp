@@ -88,13 +88,7 @@ Tensor linear_impl(const char* op, const Tensor& x, const Tensor& w, const Tenso
   Tensor y2 = y.reshape({R, H});  // view: the gemm writes into y
   Tensor x2 = x.detach().reshape({R, D});
   Backend& be = backend_for(x);
-  if (b.defined()) {
-    be.expand(b, y2);                           // every row starts as b ...
-    be.gemm(x2, false, w, true, y2, 1.0, 1.0);  // ... and accumulates x w^T
-  } else {
-    be.gemm(x2, false, w, true, y2, 1.0, 0.0);
-  }
-  if (act) be.unary_forward(*act, y2, y2);  // in place: elementwise
+  be.linear_forward(x2, w, b.defined() ? &b : nullptr, act, y2);  // act(x wᵀ + b)
   Tensor xd = w.requires_grad() ? x2 : Tensor();
   Tensor wd = x.requires_grad() ? w.detach() : Tensor();
   Tensor yd = act ? y.detach() : Tensor();

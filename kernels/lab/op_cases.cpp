@@ -212,6 +212,36 @@ Instance gemm_linear_case(Size size, DType dt, Generator& g) {
   return I;
 }
 
+// A Linear layer's forward y = act(x wᵀ + b) [B*T, H] (the attention and auxiliary nets' shape):
+// without bias, with bias, and with bias and relu / sigmoid.
+Instance linear_forward_case(Size size, DType dt, Generator& g) {
+  Dims d = dims(size);
+  Instance I;
+  const int64_t M = d.B * d.T, K = 2 * d.E, N = d.H + 3;  // N off the vector width: a masked tail
+  I.shape = Shape{M, K}.str() + " x " + Shape{N, K}.str() + "^T + b";
+  int x = I.in("x", values({M, K}, g, dt)), w = I.in("w", values({N, K}, g, dt)), b = I.in("b", values({N}, g, dt));
+  const double flops = 2.0 * M * N * K;
+  struct V {
+    const char* name;
+    bool bias;
+    int act;  // -1 none, else a UnaryOp
+  };
+  for (V v : {V{"x w^T", false, -1}, V{"x w^T + b", true, -1}, V{"relu(x w^T + b)", true, int(UnaryOp::Relu)},
+              V{"sigmoid(x w^T + b)", true, int(UnaryOp::Sigmoid)}}) {
+    int y = I.out(std::string("y = ") + v.name, {M, N}, dt);
+    Call& c = I.call(DIEN_LAB_KERNEL(linear_forward), v.bias ? std::vector<int>{x, w, b} : std::vector<int>{x, w}, {y},
+                     [=](Backend& be, TL& t) {
+                       const UnaryOp op = static_cast<UnaryOp>(v.act < 0 ? 0 : v.act);
+                       be.linear_forward(t[x], t[w], v.bias ? &t[b] : nullptr, v.act < 0 ? nullptr : &op, t[y]);
+                     });
+    c.variant = v.name;
+    c.flops = flops;
+  }
+  I.tol32 = {1e-5, 1e-4};  // as gemm.linear
+  I.tol64 = {1e-12, 1e-11};
+  return I;
+}
+
 // Batched: attention scores c [B,T,1] = keys [B,T,H] query [B,H,1], and the backward.
 Instance gemm_batched_case(Size size, DType dt, Generator& g) {
   Dims d = dims(size);
@@ -617,6 +647,7 @@ std::vector<OpCase> make_cases() {
   add("broadcast.bias", kFloat, std::bind(broadcast_case, true, _1, _2, _3));
   add("broadcast.inner", kFloat, std::bind(broadcast_case, false, _1, _2, _3));
   add("gemm.linear", kFloat, gemm_linear_case);
+  add("linear.forward", kFloat, linear_forward_case);
   add("gemm.batched", kFloat, gemm_batched_case);
   add("copy_band", kAll, copy_band_case);
   add("transpose_last2", kAll, transpose_case);

@@ -254,7 +254,7 @@ TEST_CASE("gemm_any: every instruction set, any N, masked tails, rows alone equa
           for (int64_t r = 0; r < c.M; ++r)
             for (int64_t j = 0; j < c.N; ++j) C[static_cast<size_t>(r * ldc + j)] = static_cast<float>(g.uniform01());
           C0 = C;
-          k.gemm_any(ta == 1, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, C.data(), ldc, acc == 1);
+          k.gemm_any(ta == 1, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, C.data(), ldc, acc == 1, nullptr, isa::Act::Linear);
           for (int64_t r = 0; r < c.M; ++r) {
             for (int64_t j = 0; j < c.N; ++j) {
               double want = acc ? C0[static_cast<size_t>(r * ldc + j)] : 0.0;
@@ -268,7 +268,7 @@ TEST_CASE("gemm_any: every instruction set, any N, masked tails, rows alone equa
           if (ta == 0 && c.M > 1) {  // the last row alone
             const int64_t r = c.M - 1;
             std::vector<float> one(C0.begin() + r * ldc, C0.begin() + (r + 1) * ldc);
-            k.gemm_any(false, 1, c.N, c.K, A.data() + r * lda, lda, B.data(), ldb, one.data(), ldc, acc == 1);
+            k.gemm_any(false, 1, c.N, c.K, A.data() + r * lda, lda, B.data(), ldb, one.data(), ldc, acc == 1, nullptr, isa::Act::Linear);
             for (int64_t j = 0; j < c.N; ++j) REQUIRE(one[static_cast<size_t>(j)] == C[static_cast<size_t>(r * ldc + j)]);
           }
         }
