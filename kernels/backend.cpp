@@ -16,6 +16,23 @@ void Backend::linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, 
   if (act) unary_forward(*act, y, y);  // in place: elementwise
 }
 
+void Backend::adam_step_rows(Tensor& param, const Tensor& index, const Tensor& grad_rows, Tensor& exp_avg,
+                             Tensor& exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps,
+                             double weight_decay) {
+  const int64_t k = index.numel();
+  if (k == 0) return;
+  auto gather = [&](const Tensor& t) {
+    Tensor out = Tensor::empty(Shape{k, t.size(1)}, t.dtype(), t.device());
+    embedding_forward(t, index, out);
+    return out;
+  };
+  Tensor p = gather(param), m = gather(exp_avg), v = gather(exp_avg_sq);
+  adam_step(p, grad_rows, m, v, step, lr, beta1, beta2, eps, weight_decay);
+  embedding_scatter(p, index, param);
+  embedding_scatter(m, index, exp_avg);
+  embedding_scatter(v, index, exp_avg_sq);
+}
+
 void Backend::rnn_scan_forward_x(RnnCell cell, GateLayout layout, const Tensor& x, const Tensor& w_ih,
                                  const Tensor* b_ih, const Tensor& lengths, const Tensor* att, const Tensor* h0,
                                  const Tensor& w_hh, const Tensor* b_hh, Tensor& states, Tensor& last, Tensor* ws) {

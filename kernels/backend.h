@@ -221,6 +221,13 @@ class Backend {
   virtual void adam_step(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
                          int64_t step, double lr, double beta1, double beta2, double eps,
                          double weight_decay) = 0;
+  // adam_step on the rows index [k] (i64, distinct) of param [V, E] and its state, in place, with
+  // their gradients grad_rows [k, E]: the lazy (row-sparse) update, each touched row changed
+  // exactly as adam_step would change it. Default (kernels/backend.cpp): gather the rows,
+  // adam_step, scatter them back; the CPU updates them where they are.
+  virtual void adam_step_rows(Tensor& param, const Tensor& index, const Tensor& grad_rows, Tensor& exp_avg,
+                              Tensor& exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps,
+                              double weight_decay);
   virtual void adagrad_step(Tensor& param, const Tensor& grad, Tensor& sum_sq, int64_t step,
                             double lr, double lr_decay, double eps, double weight_decay) = 0;
   virtual void rmsprop_step(Tensor& param, const Tensor& grad, Tensor& square_avg,

@@ -31,6 +31,12 @@ void Adam::update(Tensor& param, const Tensor& grad, ParamState& st) {
                                opt_.eps, opt_.weight_decay);
 }
 
+bool Adam::update_rows_in_place(Tensor& param, const RowSparseGrad& grad, ParamState& st) {
+  backend_for(param).adam_step_rows(param, grad.index, grad.values, st.bufs[0], st.bufs[1], st.step, opt_.lr,
+                                    opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay);
+  return true;
+}
+
 std::map<std::string, std::string> Adam::hyper_parameters() const {
   return {{"lr", format_double(opt_.lr)},
           {"beta1", format_double(opt_.beta1)},

@@ -62,6 +62,7 @@ void Optimizer::step() {
 void Optimizer::update_rows(Tensor& p, const RowSparseGrad& g, ParamState& st) {
   const int64_t k = static_cast<int64_t>(g.rows.size());
   if (k == 0) return;
+  if (update_rows_in_place(p, g, st)) return;
   Backend& be = backend_for(p);
   auto gather = [&](const Tensor& t) {
     Tensor out = Tensor::empty(Shape{k, t.size(1)}, t.dtype(), t.device());

@@ -94,6 +94,11 @@ class Optimizer {
   virtual std::vector<std::string> buffer_names() const = 0;
   // Applies one update; st.step already counts it.
   virtual void update(Tensor& param, const Tensor& grad, ParamState& st) = 0;
+  // The lazy update of the rows of a row-sparse gradient, in place, where the optimizer has a
+  // kernel for it (returns false: Optimizer gathers the rows, update()s them and scatters them).
+  virtual bool update_rows_in_place(Tensor& /*param*/, const RowSparseGrad& /*grad*/, ParamState& /*st*/) {
+    return false;
+  }
   virtual std::map<std::string, std::string> hyper_parameters() const = 0;
   // Parses and validates `h` (throws dien::Error naming the key), then applies it.
   virtual void set_hyper_parameters(const std::map<std::string, std::string>& h) = 0;
@@ -162,6 +167,7 @@ class Adam final : public Optimizer {
  private:
   std::vector<std::string> buffer_names() const override { return {"exp_avg", "exp_avg_sq"}; }
   void update(Tensor& param, const Tensor& grad, ParamState& st) override;
+  bool update_rows_in_place(Tensor& param, const RowSparseGrad& grad, ParamState& st) override;
   std::map<std::string, std::string> hyper_parameters() const override;
   void set_hyper_parameters(const std::map<std::string, std::string>& h) override;
   AdamOptions opt_;

@@ -52,6 +52,7 @@ class CpuBackend final : public Backend {
   void aux_bce_backward(const Tensor& p_pos, const Tensor& p_neg, const Tensor& lengths, double eps, const Tensor& g, Tensor& g_pos, Tensor& g_neg) override;
   void sgd_step(Tensor& param, const Tensor& grad, Tensor* momentum_buf, double lr, double momentum, double dampening, bool nesterov, double weight_decay, bool first_step) override;
   void adam_step(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps, double weight_decay) override;
+  void adam_step_rows(Tensor& param, const Tensor& index, const Tensor& grad_rows, Tensor& exp_avg, Tensor& exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps, double weight_decay) override;
   void adagrad_step(Tensor& param, const Tensor& grad, Tensor& sum_sq, int64_t step, double lr, double lr_decay, double eps, double weight_decay) override;
   void rmsprop_step(Tensor& param, const Tensor& grad, Tensor& square_avg, Tensor* momentum_buf, double lr, double alpha, double eps, double momentum, double weight_decay) override;
 };

@@ -21,15 +21,21 @@ void CpuBackend::embedding_forward(const Tensor& weight, const Tensor& ids, Tens
       T* o = out.data<T>();
       const int64_t n = ids.numel(), E = weight.shape()[1];
       parallel_for(n, kParallelGrain / (E > 0 ? E : 1) + 1, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i)
+        for (int64_t i = b; i < e; ++i) {
+          if (i + 8 < e) {  // rows of a large table are cache misses: ask for one 8 rows ahead
+            const T* q = w + static_cast<int64_t>(id[i + 8]) * E;
+            for (int64_t c = 0; c < E; c += 64 / static_cast<int64_t>(sizeof(T))) __builtin_prefetch(q + c, 0, 3);
+            if (E > 0) __builtin_prefetch(q + E - 1, 0, 3);
+          }
           std::copy(w + static_cast<int64_t>(id[i]) * E, w + static_cast<int64_t>(id[i]) * E + E, o + i * E);
+        }
       });
     });
   });
 }
 
 // gy [n, E], ids [n], gw [V, E]: gw[ids[i], :] += gy[i, :] for every i (repeated ids add up).
-// Serial over i: two rows with the same id must not race.
+// Two rows with the same id must not race: threads own ranges of gw's rows (below).
 void CpuBackend::embedding_backward(const Tensor& gy, const Tensor& ids, Tensor& gw) {
   dispatch_float(gw.dtype(), "embedding_backward", [&](auto tag) {
     using T = decltype(tag);

@@ -54,6 +54,36 @@ void CpuBackend::sgd_step(Tensor& param, const Tensor& grad, Tensor* momentum_bu
 // g = g + wd * p
 // m = beta1 * m + (1 - beta1) * g  (as lerp(m, g, 1 - beta1));  v = beta2 * v + (1 - beta2) * g^2
 // p -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+// Adam's constants for step t, and its update of n elements (p, m, v in place, gradient g): one
+// body for the dense step and the lazy row step, so a touched row changes by the same bits.
+template <class T>
+struct AdamRule {
+  T neg_step_size, bc2_sqrt, wd, b2, one_b1, one_b2, e_;
+  bool use_wd;
+  AdamRule(int64_t step, double lr, double beta1, double beta2, double eps, double weight_decay) {
+    const double t = static_cast<double>(step);
+    const double bias_correction1 = 1 - std::pow(beta1, t);
+    const double bias_correction2 = 1 - std::pow(beta2, t);
+    neg_step_size = static_cast<T>(-(lr / bias_correction1));
+    bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+    wd = static_cast<T>(weight_decay);
+    b2 = static_cast<T>(beta2);
+    one_b1 = static_cast<T>(1 - beta1);
+    one_b2 = static_cast<T>(1 - beta2);
+    e_ = static_cast<T>(eps);
+    use_wd = weight_decay != 0;
+  }
+  void apply(T* p, const T* g, T* m, T* v, int64_t n) const {
+    for (int64_t i = 0; i < n; ++i) {
+      T gi = use_wd ? g[i] + wd * p[i] : g[i];
+      m[i] = lerp(m[i], gi, one_b1);
+      v[i] = v[i] * b2 + one_b2 * gi * gi;
+      T denom = std::sqrt(v[i]) / bc2_sqrt + e_;
+      p[i] = p[i] + neg_step_size * m[i] / denom;
+    }
+  }
+};
+
 void CpuBackend::adam_step(Tensor& param, const Tensor& grad, Tensor& exp_avg, Tensor& exp_avg_sq,
                            int64_t step, double lr, double beta1, double beta2, double eps,
                            double weight_decay) {
@@ -63,22 +93,40 @@ void CpuBackend::adam_step(Tensor& param, const Tensor& grad, Tensor& exp_avg, T
     const T* g = grad.data<T>();
     T* m = exp_avg.data<T>();
     T* v = exp_avg_sq.data<T>();
-    const double t = static_cast<double>(step);
-    const double bias_correction1 = 1 - std::pow(beta1, t);
-    const double bias_correction2 = 1 - std::pow(beta2, t);
-    const T neg_step_size = static_cast<T>(-(lr / bias_correction1));
-    const T bc2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-    const T wd = static_cast<T>(weight_decay), b2 = static_cast<T>(beta2),
-            one_b1 = static_cast<T>(1 - beta1), one_b2 = static_cast<T>(1 - beta2),
-            e_ = static_cast<T>(eps);
-    const bool use_wd = weight_decay != 0;
-    parallel_for(param.numel(), kOptimGrain, [&](int64_t b, int64_t e) {
+    const AdamRule<T> rule(step, lr, beta1, beta2, eps, weight_decay);
+    parallel_for(param.numel(), kOptimGrain,
+                 [&](int64_t b, int64_t e) { rule.apply(p + b, g + b, m + b, v + b, e - b); });
+  });
+}
+
+// The lazy step in place: the rows are distinct, so they never collide and run on the pool.
+void CpuBackend::adam_step_rows(Tensor& param, const Tensor& index, const Tensor& grad_rows, Tensor& exp_avg,
+                                Tensor& exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps,
+                                double weight_decay) {
+  dispatch_float(param.dtype(), "adam_step_rows", [&](auto tag) {
+    using T = decltype(tag);
+    T* p = param.data<T>();
+    const T* g = grad_rows.data<T>();
+    T* m = exp_avg.data<T>();
+    T* v = exp_avg_sq.data<T>();
+    const int64_t* id = index.data<int64_t>();
+    const int64_t k = index.numel(), E = param.numel() / std::max<int64_t>(param.size(0), 1);
+    const AdamRule<T> rule(step, lr, beta1, beta2, eps, weight_decay);
+    parallel_for(k, std::max<int64_t>(1, kOptimGrain / std::max<int64_t>(E, 1)), [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
-        T gi = use_wd ? g[i] + wd * p[i] : g[i];
-        m[i] = lerp(m[i], gi, one_b1);
-        v[i] = v[i] * b2 + one_b2 * gi * gi;
-        T denom = std::sqrt(v[i]) / bc2_sqrt + e_;
-        p[i] = p[i] + neg_step_size * m[i] / denom;
+        if (i + 8 < e) {  // the rows are scattered over tables far larger than the cache
+          const int64_t q = id[i + 8] * E;
+          for (int64_t c = 0; c < E; c += 64 / static_cast<int64_t>(sizeof(T))) {
+            __builtin_prefetch(p + q + c, 1, 3);
+            __builtin_prefetch(m + q + c, 1, 3);
+            __builtin_prefetch(v + q + c, 1, 3);
+          }
+          __builtin_prefetch(p + q + E - 1, 1, 3);
+          __builtin_prefetch(m + q + E - 1, 1, 3);
+          __builtin_prefetch(v + q + E - 1, 1, 3);
+        }
+        const int64_t o = id[i] * E;
+        rule.apply(p + o, g + i * E, m + o, v + o, E);
       }
     });
   });

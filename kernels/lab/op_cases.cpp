@@ -606,6 +606,25 @@ Instance adam_case(Size size, DType dt, Generator& g) {
   return I;
 }
 
+// The lazy step: the rows 0, 2, 4, ... of param and its state (the others must not change).
+Instance adam_rows_case(Size size, DType dt, Generator& g) {
+  Instance I;
+  Dims d = dims(size);
+  const int64_t k = (d.V + 1) / 2;
+  I.shape = Shape{d.V, d.E}.str() + ", rows " + std::to_string(k);
+  I.tol32 = {1e-5, 1e-5};
+  const int p = I.acc("param", values({d.V, d.E}, g, dt));
+  std::vector<int64_t> rows;
+  for (int64_t r = 0; r < d.V; r += 2) rows.push_back(r);
+  const int idx = I.in("index", from_vector<int64_t>(rows, Shape{k}));
+  const int gr = I.in("grad_rows", values({k, d.E}, g, dt, -2, 2));
+  int m = optim_buffer(I, "exp_avg", false, p, g), v = optim_buffer(I, "exp_avg_sq", true, p, g);
+  I.call(DIEN_LAB_KERNEL(adam_step_rows), {p, idx, gr, m, v}, {p, m, v}, [=](Backend& be, TL& t) {
+    be.adam_step_rows(t[p], t[idx], t[gr], t[m], t[v], 7, 0.02, 0.8, 0.95, 1e-3, 0.05);
+  });
+  return I;
+}
+
 Instance adagrad_case(Size size, DType dt, Generator& g) {
   Instance I;
   const auto pg = optim_tensors(I, size, dt, g);
@@ -675,6 +694,7 @@ std::vector<OpCase> make_cases() {
   add("aux_bce", kFloat, aux_bce_case);
   add("sgd_step", kFloat, sgd_case);
   add("adam_step", kFloat, adam_case);
+  add("adam_step_rows", kFloat, adam_rows_case);
   add("adagrad_step", kFloat, adagrad_case);
   add("rmsprop_step", kFloat, rmsprop_case);
   return cs;

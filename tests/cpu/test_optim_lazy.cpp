@@ -252,3 +252,25 @@ TEST_CASE("optim lazy: save, load and continue equals uninterrupted lazy trainin
   REQUIRE(oc.step_count("emb") == static_cast<int64_t>(kSteps.size()));
   std::filesystem::remove(path);
 }
+
+TEST_CASE("optim lazy: the CPU's in-place Adam row kernel equals gather + adam_step + scatter, bit for bit",
+          "[optim][cpu]") {
+  // CpuBackend::adam_step_rows updates the rows where they are; Backend's default composition
+  // (kernels/backend.cpp) gathers them, runs the dense kernel and scatters them back.
+  for (DType dt : {DType::F32, DType::F64}) {
+    Generator g(31);
+    const int64_t V = 50, E = 18;
+    Tensor p = rand_tensor({V, E}, g, dt), m = rand_tensor({V, E}, g, dt), v = rand_tensor({V, E}, g, dt, 0.1, 1.0);
+    const std::vector<int64_t> rows{3, 0, 49, 17, 18, 25};
+    Tensor idx = from_vector<int64_t>(rows, Shape{static_cast<int64_t>(rows.size())});
+    Tensor gr = rand_tensor({static_cast<int64_t>(rows.size()), E}, g, dt, -2, 2);
+    Tensor p2 = p.clone(), m2 = m.clone(), v2 = v.clone();
+    Backend& be = backend_for(Device::cpu());
+    be.adam_step_rows(p, idx, gr, m, v, 5, 0.01, 0.9, 0.999, 1e-8, 0.01);
+    be.Backend::adam_step_rows(p2, idx, gr, m2, v2, 5, 0.01, 0.9, 0.999, 1e-8, 0.01);
+    INFO(dtype_name(dt));
+    REQUIRE(values(p) == values(p2));
+    REQUIRE(values(m) == values(m2));
+    REQUIRE(values(v) == values(v2));
+  }
+}
