@@ -26,7 +26,7 @@ namespace {
 
 // Multiply-adds below which a product runs on one thread, and the panel size above it.
 constexpr int64_t kGemmSerialFlops = 1 << 18;
-constexpr int64_t kPanel = 64, kRowPanel = 256, kKPanel = 4096;
+constexpr int64_t kPanel = 64, kRowPanel = 256, kKPanel = 1024;
 
 // One product. a: [M,K] (or [K,M] if ta), b: [K,N] (or [N,K] if tb), c: [M,N] with row stride ldc.
 template <class T>
