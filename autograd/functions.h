@@ -60,6 +60,9 @@ Tensor expand(const Tensor& x, const Shape& shape);           // broadcast to sh
 Tensor matmul(const Tensor& a, const Tensor& b, bool trans_a = false, bool trans_b = false);
 // y = x w^T + b. x [..., D] (2-D or 3-D), w [H, D], b [H] or undefined -> y [..., H].
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b);
+// init + x wᵀ in one node: init [Ri, H] is added to each group of Ri consecutive rows of x's rows
+// (Ri = the rows of x: a plain sum); its gradient sums dL/dy over the groups.
+Tensor linear_add(const Tensor& x, const Tensor& w, const Tensor& init);
 // act(x wᵀ + b), act = UnaryOp::Relu or Sigmoid: the same values as the two ops, one node and one
 // tensor (the bias and activation applied in place on the product).
 Tensor linear_act(const Tensor& x, const Tensor& w, const Tensor& b, UnaryOp act);

@@ -6,9 +6,15 @@
 
 namespace dien {
 
-void Backend::linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, const UnaryOp* act, Tensor& y) {
-  if (b) {
-    expand(*b, y);                       // every row starts as b ...
+void Backend::linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, const UnaryOp* act, Tensor& y,
+                             const Tensor* init) {
+  if (init && init->size(0) != y.size(0)) {  // groups of init's rows: [G, Ri, H] from [1, Ri, H]
+    const int64_t Ri = init->size(0), H = y.size(1);
+    Tensor yg = y.reshape({y.size(0) / Ri, Ri, H});
+    expand(init->reshape({1, Ri, H}), yg);
+    gemm(x, false, w, true, y, 1.0, 1.0);
+  } else if (b || init) {
+    expand(init ? *init : *b, y);          // every row starts as b (or its init row) ...
     gemm(x, false, w, true, y, 1.0, 1.0);  // ... and accumulates x wᵀ
   } else {
     gemm(x, false, w, true, y, 1.0, 0.0);

@@ -78,11 +78,13 @@ class Backend {
   // c [M,N]. 3-D: the same per batch; a, b and c have the same leading batch size.
   virtual void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c,
                     double alpha, double beta) = 0;
-  // A Linear layer's forward: y [R, H] = act(x [R, D] wᵀ + b), w [H, D], b [H] or null, act null,
-  // Relu or Sigmoid. The default (kernels/backend.cpp) is expand(b) + gemm + unary_forward; the
-  // CPU's float32 path puts the bias and the activation into its product's tiles (one pass over y,
-  // the same bits as the default there).
-  virtual void linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, const UnaryOp* act, Tensor& y);
+  // A Linear layer's forward: y [R, H] = act(init + b + x [R, D] wᵀ), w [H, D], b [H] or null, act
+  // null, Relu or Sigmoid; init [Ri, H] (R a multiple of Ri: row r adds init row r mod Ri) or null,
+  // never with b. The default (kernels/backend.cpp) is expand(b or init) + gemm + unary_forward;
+  // the CPU's float32 path starts its product's tiles from the bias or init rows and applies the
+  // activation to them (one pass over y, the same bits as the default there).
+  virtual void linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, const UnaryOp* act, Tensor& y,
+                              const Tensor* init = nullptr);
 
   // ---- shape (kernels/cpu/shape_ops.cpp) ----------------------------------------
   // Copies a band along `dim`: dst[..., dst_start + i, ...] (=|+=) src[..., src_start + i, ...]

@@ -70,7 +70,8 @@ Tensor LocalActivationUnit::forward_rows(const Tensor& query, const Tensor& keys
          w_p = slice(W, 1, 3 * E, 4 * E);
   Tensor per_row = linear(query, w_q + w_d, first.bias());  // [B, H1]
   Tensor q = embedding(query, row_of);                        // [n, E]: each step's query
-  Tensor z = linear(keys_rows, w_k - w_d, Tensor()) + linear(q * keys_rows, w_p, Tensor()) + embedding(per_row, row_of);
+  // per_row + (q ⊙ k) W_pᵀ + k (W_k − W_d)ᵀ, each product starting from the sum so far (no add pass)
+  Tensor z = linear_add(keys_rows, w_k - w_d, linear_add(q * keys_rows, w_p, embedding(per_row, row_of)));
   return reshape(dense_->forward(dnn_->forward_after_first_product(z, training)), {n});
 }
 

@@ -69,7 +69,8 @@ namespace {
 // G = dL/dy, through the activation first (relu' from y: y > 0 exactly where x wᵀ + b > 0;
 // sigmoid' = y (1 - y)), then
 //   gx = G w ([R,H][H,D]),  gw = Gᵀ x ([H,R][R,D]: the sum over all R rows),  gb = 1ᵀ G.
-Tensor linear_impl(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, const UnaryOp* act) {
+Tensor linear_impl(const char* op, const Tensor& x, const Tensor& w, const Tensor& b, const UnaryOp* act,
+                   const Tensor& init = Tensor()) {
   check_float_pair(op, x, "input", w, "weight");
   if (x.ndim() != 2 && x.ndim() != 3)
     fail(op, "input must be 2-D or 3-D [..., D], got x ", x.describe(), " (weight ", w.describe(), ")");
@@ -82,20 +83,30 @@ Tensor linear_impl(const char* op, const Tensor& x, const Tensor& w, const Tenso
     if (b.shape() != Shape{H})
       fail(op, "bias must be [H] = [", H, "], got bias ", b.describe(), " (weight ", w.describe(), ")");
   }
+  int64_t Ri = R;  // rows of init: y's row r adds init's row r mod Ri
+  if (init.defined()) {
+    check_same_dtype(op, init, w);
+    check_same_device(op, init, w);
+    if (b.defined()) fail(op, "takes a bias or an init term, not both");
+    if (init.ndim() != 2 || init.size(1) != H || init.size(0) == 0 || R % init.size(0) != 0)
+      fail(op, "init must be [Ri, H] with H = ", H, " and Ri dividing the ", R, " rows of x ", x.describe(),
+           ", got init ", init.describe());
+    Ri = init.size(0);
+  }
   std::vector<int64_t> ys = x.shape().vec();
   ys.back() = H;
   Tensor y = Tensor::empty(Shape(ys), x.dtype(), x.device());
   Tensor y2 = y.reshape({R, H});  // view: the gemm writes into y
   Tensor x2 = x.detach().reshape({R, D});
   Backend& be = backend_for(x);
-  be.linear_forward(x2, w, b.defined() ? &b : nullptr, act, y2);  // act(x wᵀ + b)
+  be.linear_forward(x2, w, b.defined() ? &b : nullptr, act, y2, init.defined() ? &init : nullptr);  // act(x wᵀ + b)
   Tensor xd = w.requires_grad() ? x2 : Tensor();
   Tensor wd = x.requires_grad() ? w.detach() : Tensor();
   Tensor yd = act ? y.detach() : Tensor();
   const bool has_act = act != nullptr;
   const UnaryOp a = act ? *act : UnaryOp::Relu;
   Shape xs = x.shape();
-  return record(op, y, {x, w, b}, [xd, wd, yd, has_act, a, xs, R, D, H](const TensorList& g, const Needs& n) {
+  return record(op, y, {x, w, b, init}, [xd, wd, yd, has_act, a, xs, R, D, H, Ri](const TensorList& g, const Needs& n) {
     Tensor g2 = g[0].reshape({R, H});
     Backend& be = backend_for(g2);
     if (has_act) {  // through the activation, from its output
@@ -118,7 +129,16 @@ Tensor linear_impl(const char* op, const Tensor& x, const Tensor& w, const Tenso
       gb = Tensor::empty({H}, g2.dtype(), g2.device());
       be.sum_to(g2, gb, 0.0);
     }
-    return TensorList{gx, gw, gb};
+    Tensor gi;  // init's gradient: G summed over the groups of Ri rows
+    if (n.size() > 3 && n[3]) {
+      if (Ri == R) {
+        gi = g2;
+      } else {
+        gi = Tensor::empty({Ri, H}, g2.dtype(), g2.device());
+        be.sum_to(g2.reshape({R / Ri, Ri, H}), gi, 0.0);
+      }
+    }
+    return TensorList{gx, gw, gb, gi};
   });
 }
 
@@ -126,6 +146,12 @@ Tensor linear_impl(const char* op, const Tensor& x, const Tensor& w, const Tenso
 
 // x [..., D] (2-D or 3-D), w [H, D], b [H] or undefined -> y [..., H].
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) { return linear_impl("linear", x, w, b, nullptr); }
+
+// init + x wᵀ, init [Ri, H] added to every group of Ri rows (x [R, D] or [B, T, D] as rows).
+Tensor linear_add(const Tensor& x, const Tensor& w, const Tensor& init) {
+  check_defined("linear_add", init, "init");
+  return linear_impl("linear_add", x, w, Tensor(), nullptr, init);
+}
 
 // act(x wᵀ + b) for act = Relu or Sigmoid: linear then the activation, in one node and one tensor.
 Tensor linear_act(const Tensor& x, const Tensor& w, const Tensor& b, UnaryOp act) {

@@ -47,7 +47,7 @@ void gemm_block(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64
         bk = bt.data();
         ldk = N;
       }
-      kern.gemm_any(ta, M, N, K, a, lda, bk, ldk, c, ldc, beta == 1.f, nullptr, isa::Act::Linear);
+      kern.gemm_any(ta, M, N, K, a, lda, bk, ldk, c, ldc, beta == 1.f ? c : nullptr, ldc, nullptr, isa::Act::Linear);
       return;
     }
     if (kern.sgemm) {  // Eigen compiled for the CPU's instruction set
@@ -128,12 +128,14 @@ void CpuBackend::gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans
 }
 
 // float32 on a CPU with AVX2 or AVX-512: Wᵀ packed once, then row panels of the instruction set's
-// tile kernel with the bias as each tile's start and the activation applied to the tile while it
-// is in L1 (Logistic: the bits of the elementwise float sigmoid). Else the default composition.
-void CpuBackend::linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, const UnaryOp* act, Tensor& y) {
+// tile kernel starting from the init rows or the bias and applying the activation to each tile
+// while it is in L1 (Logistic: the bits of the elementwise float sigmoid). Else the default
+// composition.
+void CpuBackend::linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, const UnaryOp* act, Tensor& y,
+                                const Tensor* init) {
   const isa::Kernels& kern = isa::select_kernels();
   if (y.dtype() != DType::F32 || !kern.sgemm || (act && *act != UnaryOp::Relu && *act != UnaryOp::Sigmoid)) {
-    Backend::linear_forward(x, w, b, act, y);
+    Backend::linear_forward(x, w, b, act, y, init);
     return;
   }
   const int64_t R = x.size(0), D = x.size(1), H = w.size(0);
@@ -143,18 +145,26 @@ void CpuBackend::linear_forward(const Tensor& x, const Tensor& w, const Tensor* 
     for (int64_t k = 0; k < D; ++k) wt[static_cast<size_t>(k * H + j)] = wp[j * D + k];
   const float* xp = x.data<float>();
   const float* bias = b ? b->data<float>() : nullptr;
+  const float* ip = init ? init->data<float>() : nullptr;
+  const int64_t Ri = init ? init->size(0) : R;  // rows of a group: y's row r starts from init row r mod Ri
   float* yp = y.data<float>();
   const isa::Act a = !act ? isa::Act::Linear : *act == UnaryOp::Relu ? isa::Act::Relu : isa::Act::Logistic;
+  // Rows r .. r + m - 1 of one group.
   auto rows = [&](int64_t r, int64_t m) {
-    kern.gemm_any(false, m, H, D, xp + r * D, D, wt.data(), H, yp + r * H, H, false, bias, a);
+    kern.gemm_any(false, m, H, D, xp + r * D, D, wt.data(), H, yp + r * H, H, ip ? ip + (r % Ri) * H : nullptr, H,
+                  bias, a);
   };
+  const int64_t groups = Ri > 0 ? R / Ri : 0;
   if (R * H * std::max<int64_t>(D, 1) < kGemmSerialFlops) {
-    rows(0, R);
+    for (int64_t g = 0; g < groups; ++g) rows(g * Ri, Ri);
     return;
   }
-  const int64_t rp = R >= 4 * kRowPanel ? kRowPanel : kPanel;
-  parallel_for((R + rp - 1) / rp, 1, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) rows(p * rp, std::min(rp, R - p * rp));
+  const int64_t rp = Ri >= 4 * kRowPanel ? kRowPanel : kPanel, per = (Ri + rp - 1) / rp;
+  parallel_for(groups * per, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t g = p / per, r = (p % per) * rp;
+      rows(g * Ri + r, std::min(rp, Ri - r));
+    }
   });
 }
 

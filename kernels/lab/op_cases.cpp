@@ -237,6 +237,13 @@ Instance linear_forward_case(Size size, DType dt, Generator& g) {
     c.variant = v.name;
     c.flops = flops;
   }
+  // init + x wᵀ, init's rows repeated over groups of rows (the auxiliary net's two halves).
+  const int64_t Ri = M % 2 == 0 ? M / 2 : M;
+  int init = I.in("init", values({Ri, N}, g, dt)), yi = I.out("y = init + x w^T", {M, N}, dt);
+  Call& ci = I.call(DIEN_LAB_KERNEL(linear_forward), {x, w, init}, {yi},
+                    [=](Backend& be, TL& t) { be.linear_forward(t[x], t[w], nullptr, nullptr, t[yi], &t[init]); });
+  ci.variant = "init + x w^T";
+  ci.flops = flops;
   I.tol32 = {1e-5, 1e-4};  // as gemm.linear
   I.tol64 = {1e-12, 1e-11};
   return I;

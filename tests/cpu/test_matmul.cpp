@@ -254,7 +254,8 @@ TEST_CASE("gemm_any: every instruction set, any N, masked tails, rows alone equa
           for (int64_t r = 0; r < c.M; ++r)
             for (int64_t j = 0; j < c.N; ++j) C[static_cast<size_t>(r * ldc + j)] = static_cast<float>(g.uniform01());
           C0 = C;
-          k.gemm_any(ta == 1, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, C.data(), ldc, acc == 1, nullptr, isa::Act::Linear);
+          k.gemm_any(ta == 1, c.M, c.N, c.K, A.data(), lda, B.data(), ldb, C.data(), ldc, acc == 1 ? C.data() : nullptr, ldc, nullptr,
+                     isa::Act::Linear);
           for (int64_t r = 0; r < c.M; ++r) {
             for (int64_t j = 0; j < c.N; ++j) {
               double want = acc ? C0[static_cast<size_t>(r * ldc + j)] : 0.0;
@@ -268,7 +269,8 @@ TEST_CASE("gemm_any: every instruction set, any N, masked tails, rows alone equa
           if (ta == 0 && c.M > 1) {  // the last row alone
             const int64_t r = c.M - 1;
             std::vector<float> one(C0.begin() + r * ldc, C0.begin() + (r + 1) * ldc);
-            k.gemm_any(false, 1, c.N, c.K, A.data() + r * lda, lda, B.data(), ldb, one.data(), ldc, acc == 1, nullptr, isa::Act::Linear);
+            k.gemm_any(false, 1, c.N, c.K, A.data() + r * lda, lda, B.data(), ldb, one.data(), ldc,
+                       acc == 1 ? one.data() : nullptr, ldc, nullptr, isa::Act::Linear);
             for (int64_t j = 0; j < c.N; ++j) REQUIRE(one[static_cast<size_t>(j)] == C[static_cast<size_t>(r * ldc + j)]);
           }
         }
@@ -310,4 +312,43 @@ TEST_CASE("linear_act: equals relu/sigmoid of linear, values and gradients; grad
       }
   test::require_error([&] { linear_act(test::rand_tensor({2, 3}, g), test::rand_tensor({4, 3}, g), Tensor(), UnaryOp::Tanh); },
                       {"linear_act", "relu or sigmoid", "tanh"});
+}
+
+// linear_add(x, w, init) = init (repeated over groups of its rows) + x wᵀ in one node: against
+// the composition of linear and a broadcast add (float32: the CPU tile kernel starting from the
+// init rows; the default Backend composition gives the same bits), and float64 gradcheck.
+TEST_CASE("linear_add: init + x wᵀ over groups of rows, values and gradients; gradcheck", "[matmul][cpu]") {
+  Generator g(19);
+  for (int64_t groups : {int64_t{1}, int64_t{3}}) {
+    INFO("groups " << groups);
+    const int64_t Ri = 37, R = groups * Ri, D = 5, H = 19;
+    Tensor x = test::rand_tensor({R, D}, g, DType::F32).set_requires_grad();
+    Tensor w = test::rand_tensor({H, D}, g, DType::F32).set_requires_grad();
+    Tensor c = test::rand_tensor({Ri, H}, g, DType::F32).set_requires_grad();
+    Tensor gy = test::rand_tensor({R, H}, g, DType::F32);
+    auto run = [&](bool fused) {
+      for (Tensor t : {x, w, c}) t.zero_grad();
+      Tensor y = fused ? linear_add(x, w, c)
+                       : reshape(add(reshape(linear(x, w, Tensor()), {groups, Ri, H}), unsqueeze(c, 0)), {R, H});
+      sum(mul(y, gy)).backward();
+      return TensorList{y.detach(), x.grad(), w.grad(), c.grad()};
+    };
+    TensorList f = run(true), u = run(false);
+    for (size_t i = 0; i < f.size(); ++i) REQUIRE_CLOSE(f[i], u[i], 1e-6, 1e-6);
+    // The CPU kernel path against Backend's default composition: the same bits.
+    Tensor y1 = Tensor::empty({R, H}), y2 = Tensor::empty({R, H});
+    Backend& be = backend_for(Device::cpu());
+    const Tensor cd = c.detach();
+    be.linear_forward(x.detach(), w.detach(), nullptr, nullptr, y1, &cd);
+    be.Backend::linear_forward(x.detach(), w.detach(), nullptr, nullptr, y2, &cd);
+    REQUIRE_CLOSE(y1, y2, 0, 0);
+    Tensor x64 = x.detach().to(DType::F64).set_requires_grad(), w64 = w.detach().to(DType::F64).set_requires_grad();
+    Tensor c64 = c.detach().to(DType::F64).set_requires_grad();
+    const GradcheckResult r = gradcheck([&](const TensorList& in) { return linear_add(in[0], in[1], in[2]); },
+                                        {x64, w64, c64});
+    INFO(r.summary());
+    REQUIRE(r.ok);
+  }
+  test::require_error([&] { linear_add(test::rand_tensor({6, 3}, g), test::rand_tensor({4, 3}, g), test::rand_tensor({4, 4}, g)); },
+                      {"linear_add", "init", "[4, 4]"});
 }

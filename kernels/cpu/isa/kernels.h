@@ -153,13 +153,14 @@ struct Kernels {
   // baseline build's Eigen (kernels/cpu/matmul.cpp) is that GEMM.
   void (*sgemm)(const float* a, bool ta, const float* b, bool tb, float* c, int64_t M, int64_t N, int64_t K,
                 float alpha, float beta, int64_t lda, int64_t ldb, int64_t ldc);
-  // C[M, N] (row stride ldc) = act((accumulate ? C : bias or 0) + op(A) B), any N (the last
-  // partial vector of a row is masked): op(A) = A [M, K] (lda), or with ta its transpose (A [K, M],
-  // lda); B [K, N] (ldb >= N); bias [N] or null (used when not accumulating); act Linear, Relu or
-  // Logistic. No packing and no zeroing pass; each element is init + a_0 b_0 + a_1 b_1 + ... in k
-  // order whatever the shape (a layer's products: kernels/cpu/matmul.cpp).
+  // C[M, N] (row stride ldc) = act(init + bias + op(A) B), any N (the last partial vector of a row
+  // is masked): init [M, N] (row stride ldi; may be C itself: accumulate) or null (0), bias [N] or
+  // null; op(A) = A [M, K] (lda), or with ta its transpose (A [K, M], lda); B [K, N] (ldb >= N);
+  // act Linear, Relu or Logistic. No packing and no zeroing pass; each element is
+  // init + bias + a_0 b_0 + a_1 b_1 + ... in k order whatever the shape (a layer's products:
+  // kernels/cpu/matmul.cpp).
   void (*gemm_any)(bool ta, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
-                   int64_t ldb, float* C, int64_t ldc, bool accumulate, const float* bias, Act act);
+                   int64_t ldb, float* C, int64_t ldc, const float* init, int64_t ldi, const float* bias, Act act);
 };
 
 // The kernels for `isa`: "auto" (the best the CPU supports; the environment variable DIEN_ISA,
