@@ -100,6 +100,10 @@ Tensor masked_softmax(const Tensor& x, const Tensor& mask);
 // weight [V, E], ids i32/i64 of any shape S -> S + [E]. Ids outside [0, V) are an error that
 // names the id and its position.
 Tensor embedding(const Tensor& weight, const Tensor& ids);
+// matrix [V, E], rows i64 [n], distinct (an error otherwise) -> [n, E]: the differentiable row
+// gather of a model's own activations (the valid steps of a [B*T, E] matrix); its backward writes
+// each row of the gradient once.
+Tensor gather_rows(const Tensor& matrix, const Tensor& rows);
 
 // ---- dropout (autograd/ops/dropout.cpp) ---------------------------------------------
 // Training: zero with probability p, scale survivors by 1/(1-p); mask drawn from gen's

@@ -22,6 +22,11 @@ void Backend::linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, 
   if (act) unary_forward(*act, y, y);  // in place: elementwise
 }
 
+void Backend::gather_rows_backward(const Tensor& gy, const Tensor& ids, Tensor& gw) {
+  fill(gw, 0.0);
+  embedding_scatter(gy, ids, gw);
+}
+
 void Backend::adam_step_rows(Tensor& param, const Tensor& index, const Tensor& grad_rows, Tensor& exp_avg,
                              Tensor& exp_avg_sq, int64_t step, double lr, double beta1, double beta2, double eps,
                              double weight_decay) {

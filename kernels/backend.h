@@ -118,6 +118,10 @@ class Backend {
   // dst[ids[i], :] = src[i, :]; src [n, E], ids i32/i64 [n], distinct and in range, dst [V, E].
   // Writes rows back after a lazy optimizer step on gathered rows (optim/optimizer.cpp).
   virtual void embedding_scatter(const Tensor& src, const Tensor& ids, Tensor& dst) = 0;
+  // The gradient of a gather of distinct rows: gw [V, E] = 0 except gw[ids[i], :] = gy[i, :]
+  // (overwrites gw; ids i64 [n], distinct and in range). Default (kernels/backend.cpp): fill 0,
+  // embedding_scatter; the CPU writes every row of gw once.
+  virtual void gather_rows_backward(const Tensor& gy, const Tensor& ids, Tensor& gw);
 
   // ---- dropout / random (kernels/cpu/dropout.cpp) -------------------------------
   // mask[i] = u_i >= p ? 1/(1-p) : 0, where u_i is the i-th uniform of the Philox stream

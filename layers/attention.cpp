@@ -85,8 +85,9 @@ AttentionSequencePooling::AttentionSequencePooling(int64_t embedding_dim, const 
 
 // scores [B, T] of local_att_ at the valid steps t < lengths[b], 0 elsewhere (undefined when no
 // step is valid); the net sees those
-// steps' keys only. Rows are gathered and the scores put back with the differentiable row gather
-// embedding(): a score's gradient reaches its key and query, nothing reaches a padded step.
+// steps' keys only. Keys are gathered with gather_rows() and the scores put back with the
+// differentiable row gather embedding(): a score's gradient reaches its key and query, nothing
+// reaches a padded step.
 Tensor AttentionSequencePooling::valid_step_scores(const Tensor& query, const Tensor& keys, const Tensor& lengths,
                                                    bool training) const {
   const int64_t B = keys.size(0), T = keys.size(1), E = keys.size(2);
@@ -108,7 +109,7 @@ Tensor AttentionSequencePooling::valid_step_scores(const Tensor& query, const Te
   for (int64_t& p : place)
     if (p < 0) p = n;  // padded steps read the zero row after the n scores
   const Device dev = keys.device();
-  Tensor keys_rows = embedding(reshape(keys, {B * T, E}), from_vector<int64_t>(steps, Shape{n}, dev));
+  Tensor keys_rows = gather_rows(reshape(keys, {B * T, E}), from_vector<int64_t>(steps, Shape{n}, dev));
   Tensor s = local_att_->forward_rows(query, keys_rows, from_vector<int64_t>(row_of, Shape{n}, dev), training);
   Tensor table = concat({reshape(s, {n, 1}), zeros(Shape{1, 1}, s.dtype(), dev)}, 0);  // [n + 1, 1]
   return reshape(embedding(table, from_vector<int64_t>(place, Shape{B, T}, dev)), {B, T});

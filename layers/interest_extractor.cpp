@@ -38,7 +38,7 @@ ExtractorOutput InterestExtractor::forward(const Tensor& keys, const Tensor& len
   }
   // Fused: the aux net runs on the valid pairs only (t < len - 1; on the synthetic data about 60%
   // of the padded grid), positives and negatives in one pass. Rows are picked with the
-  // differentiable row gather embedding(matrix, rows); the n pairs then form one row of aux_bce,
+  // differentiable row gather gather_rows(matrix, rows); the n pairs then form one row of aux_bce,
   // whose mean over its 2n terms is the loss of the unfused path. The first layer's product with
   // [h_t, e] (W = [W_h | W_e]) is h_t W_hᵀ + b, once for both partners of a pair, plus e W_eᵀ: no
   // [h_t, e] input is built.
@@ -56,9 +56,9 @@ ExtractorOutput InterestExtractor::forward(const Tensor& keys, const Tensor& len
   }
   const Tensor idx = from_vector<int64_t>(rows, Shape{n}, keys.device());
   const Tensor idx_next = from_vector<int64_t>(next, Shape{n}, keys.device());
-  Tensor h = embedding(reshape(out.states, {B * T, dim_}), idx);                      // [n, E]
-  Tensor e = concat({embedding(reshape(keys, {B * T, dim_}), idx_next),                // [2n, E]
-                     embedding(reshape(neg_keys, {B * T, dim_}), idx_next)}, 0);
+  Tensor h = gather_rows(reshape(out.states, {B * T, dim_}), idx);                    // [n, E]
+  Tensor e = concat({gather_rows(reshape(keys, {B * T, dim_}), idx_next),              // [2n, E]
+                     gather_rows(reshape(neg_keys, {B * T, dim_}), idx_next)}, 0);
   const Linear& first = *aux_->linears()[0];
   Tensor w_h = slice(first.weight(), 1, 0, dim_), w_e = slice(first.weight(), 1, dim_, 2 * dim_);
   // h W_hᵀ + b once, then e W_eᵀ for both halves starting from it (no [2, n, 100] add pass)

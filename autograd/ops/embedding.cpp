@@ -61,4 +61,37 @@ Tensor embedding(const Tensor& weight, const Tensor& ids) {
   });
 }
 
+// rows [n] i64, distinct, in [0, V): out [n, E] = matrix rows. Backward: each row of matrix's
+// gradient written once (its position's gradient, or zeros) instead of a zero fill and a
+// scatter-add.
+Tensor gather_rows(const Tensor& matrix, const Tensor& rows) {
+  check_defined("gather_rows", matrix, "matrix");
+  check_defined("gather_rows", rows, "rows");
+  check_floating("gather_rows", matrix);
+  if (matrix.ndim() != 2) fail("gather_rows", "matrix must be [V, E], got ", matrix.describe());
+  if (rows.dtype() != DType::I64 || rows.ndim() != 1)
+    fail("gather_rows", "rows must be i64 [n], got ", rows.describe(), " (matrix ", matrix.describe(), ")");
+  check_same_device("gather_rows", matrix, rows);
+  const int64_t V = matrix.size(0), E = matrix.size(1), n = rows.numel();
+  {
+    const std::vector<int64_t> r = rows.to(Device::cpu()).to_vector<int64_t>();
+    std::vector<bool> seen(static_cast<size_t>(V), false);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t v = r[static_cast<size_t>(i)];
+      if (v < 0 || v >= V)
+        fail("gather_rows", "rows[", i, "] = ", v, " is outside [0, ", V, ") (matrix ", matrix.describe(), ")");
+      if (seen[static_cast<size_t>(v)]) fail("gather_rows", "rows[", i, "] = ", v, " repeats an earlier row");
+      seen[static_cast<size_t>(v)] = true;
+    }
+  }
+  Tensor out = Tensor::empty(Shape{n, E}, matrix.dtype(), matrix.device());
+  backend_for(matrix).embedding_forward(matrix, rows, out);
+  Shape ms = matrix.shape();
+  return record("gather_rows", out, {matrix}, [ms, rv = rows.detach()](const TensorList& g, const Needs&) {
+    Tensor gw = Tensor::empty(ms, g[0].dtype(), g[0].device());
+    backend_for(g[0]).gather_rows_backward(g[0], rv, gw);
+    return TensorList{gw};
+  });
+}
+
 }  // namespace dien

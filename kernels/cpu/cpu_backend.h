@@ -35,6 +35,7 @@ class CpuBackend final : public Backend {
   void embedding_forward(const Tensor& weight, const Tensor& ids, Tensor& out) override;
   void embedding_backward(const Tensor& gy, const Tensor& ids, Tensor& gw) override;
   void embedding_scatter(const Tensor& src, const Tensor& ids, Tensor& dst) override;
+  void gather_rows_backward(const Tensor& gy, const Tensor& ids, Tensor& gw) override;
   void dropout_mask(Tensor& mask, double p, uint64_t seed, uint64_t offset) override;
   void batch_norm_forward(const Tensor& x, const Tensor* gamma, const Tensor* beta, Tensor* running_mean, Tensor* running_var, bool training, double momentum, double eps, Tensor& y, Tensor& save_mean, Tensor& save_invstd) override;
   void batch_norm_backward(const Tensor& x, const Tensor* gamma, const Tensor& save_mean, const Tensor& save_invstd, const Tensor& gy, bool training, Tensor* gx, Tensor* ggamma, Tensor* gbeta) override;

@@ -4,6 +4,7 @@
 // Ids are i32 or i64 and were range-checked by autograd/ops/embedding.cpp.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "kernels/cpu/cpu_backend.h"
 #include "kernels/cpu/cpu_util.h"
@@ -76,6 +77,26 @@ void CpuBackend::embedding_scatter(const Tensor& src, const Tensor& ids, Tensor&
       parallel_for(n, kParallelGrain / (E > 0 ? E : 1) + 1, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) std::copy(s + i * E, s + i * E + E, d + static_cast<int64_t>(id[i]) * E);
       });
+    });
+  });
+}
+
+// Each row of gw once, on the pool: the row's gradient (through the inverse of ids) or zeros.
+void CpuBackend::gather_rows_backward(const Tensor& gy, const Tensor& ids, Tensor& gw) {
+  dispatch_float(gw.dtype(), "gather_rows_backward", [&](auto tag) {
+    using T = decltype(tag);
+    const T* g = gy.data<T>();
+    const int64_t* id = ids.data<int64_t>();
+    T* w = gw.data<T>();
+    const int64_t n = ids.numel(), V = gw.shape()[0], E = gw.shape()[1];
+    std::vector<int64_t> inv(static_cast<size_t>(V), -1);
+    for (int64_t i = 0; i < n; ++i) inv[static_cast<size_t>(id[i])] = i;
+    parallel_for(V, kParallelGrain / (E > 0 ? E : 1) + 1, [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) {
+        const int64_t i = inv[static_cast<size_t>(r)];
+        if (i >= 0) std::copy(g + i * E, g + i * E + E, w + r * E);
+        else std::fill(w + r * E, w + r * E + E, T(0));
+      }
     });
   });
 }

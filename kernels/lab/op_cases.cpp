@@ -614,6 +614,21 @@ Instance adam_case(Size size, DType dt, Generator& g) {
 }
 
 // The lazy step: the rows 0, 2, 4, ... of param and its state (the others must not change).
+// The gradient of a gather of distinct rows (every other row of [V, E]; the rest get zeros).
+Instance gather_rows_case(Size size, DType dt, Generator& g) {
+  Instance I;
+  Dims d = dims(size);
+  const int64_t k = (d.V + 1) / 2;
+  I.shape = Shape{d.V, d.E}.str() + ", rows " + std::to_string(k);
+  std::vector<int64_t> rows;
+  for (int64_t r = d.V - 1; r >= 0; r -= 2) rows.push_back(r);  // descending: not the identity
+  const int idx = I.in("rows", from_vector<int64_t>(rows, Shape{k}));
+  const int gy = I.in("gy", values({k, d.E}, g, dt)), gw = I.out("gw", {d.V, d.E}, dt);
+  I.call(DIEN_LAB_KERNEL(gather_rows_backward), {gy, idx}, {gw},
+         [=](Backend& be, TL& t) { be.gather_rows_backward(t[gy], t[idx], t[gw]); });
+  return I;
+}
+
 Instance adam_rows_case(Size size, DType dt, Generator& g) {
   Instance I;
   Dims d = dims(size);
@@ -702,6 +717,7 @@ std::vector<OpCase> make_cases() {
   add("sgd_step", kFloat, sgd_case);
   add("adam_step", kFloat, adam_case);
   add("adam_step_rows", kFloat, adam_rows_case);
+  add("gather_rows_backward", kFloat, gather_rows_case);
   add("adagrad_step", kFloat, adagrad_case);
   add("rmsprop_step", kFloat, rmsprop_case);
   return cs;

@@ -2,6 +2,7 @@
 // Embedding: gather forward and scatter-add backward kernels against naive loops (i32 and i64
 // ids, repeated ids), the op's output shape S + [E] and weight gradient, and id errors.
 #include "cpu/reference_nn.h"
+#include "autograd/gradcheck.h"
 #include "core/threads.h"
 #include "kernels/dispatch.h"
 #include "support/test_util.h"
@@ -132,4 +133,37 @@ TEST_CASE("embedding: misuse names the op, the id and the shapes", "[embedding][
   dien::test::require_error([&] { embedding(w, fids); }, {"embedding", "i32 or i64", "[2] f32 cpu"});
   dien::test::require_error([&] { embedding(rand_tensor({10}, g, DType::F32), from_vector<int64_t>({1}, {1})); },
                             {"embedding", "[V, E]", "[10] f32 cpu"});
+}
+
+TEST_CASE("gather_rows: distinct rows, gradient written once per row (zeros elsewhere); gradcheck; repeats refused",
+          "[embedding][cpu]") {
+  Generator g(24);
+  const int64_t V = 40, E = 7;
+  const std::vector<int64_t> rows{5, 0, 39, 12, 13, 2};
+  const Tensor idx = from_vector<int64_t>(rows, Shape{6});
+  for (DType dt : {DType::F32, DType::F64}) {
+    Tensor m = rand_tensor({V, E}, g, dt).set_requires_grad();
+    Tensor gy = rand_tensor({6, E}, g, dt);
+    Tensor y = gather_rows(m, idx);
+    REQUIRE_CLOSE(y, values(embedding(m.detach(), idx)), 0, 0);
+    sum(mul(y, gy)).backward();
+    std::vector<double> want(static_cast<size_t>(V * E), 0.0);
+    const std::vector<double> gv = values(gy);
+    for (size_t i = 0; i < rows.size(); ++i)
+      for (int64_t k = 0; k < E; ++k) want[static_cast<size_t>(rows[i] * E + k)] = gv[i * E + k];
+    REQUIRE_CLOSE(m.grad(), want, 0, 0);
+    // The CPU kernel against Backend's default (fill 0, scatter), on a poisoned output.
+    Tensor a = poisoned({V, E}, dt), b = poisoned({V, E}, dt);
+    backend_for(Device::cpu()).gather_rows_backward(gy, idx, a);
+    backend_for(Device::cpu()).Backend::gather_rows_backward(gy, idx, b);
+    REQUIRE_CLOSE(a, values(b), 0, 0);
+  }
+  Tensor m64 = rand_tensor({V, E}, g).set_requires_grad();
+  const GradcheckResult r = gradcheck([&](const TensorList& in) { return gather_rows(in[0], idx); }, {m64});
+  INFO(r.summary());
+  REQUIRE(r.ok);
+  dien::test::require_error([&] { gather_rows(m64, from_vector<int64_t>({3, 4, 3}, Shape{3})); },
+                            {"gather_rows", "rows[2] = 3", "repeats"});
+  dien::test::require_error([&] { gather_rows(m64, from_vector<int64_t>({40}, Shape{1})); },
+                            {"gather_rows", "rows[0] = 40", "[0, 40)"});
 }
