@@ -613,32 +613,36 @@ Instance adam_case(Size size, DType dt, Generator& g) {
   return I;
 }
 
-// The lazy step: the rows 0, 2, 4, ... of param and its state (the others must not change).
+// Every other row of [V, E] (descending, so not in order) as an i64 input `name` of I; sets
+// I.shape; k (the row count) out.
+int every_other_row(Instance& I, const Dims& d, const char* name, int64_t& k) {
+  k = (d.V + 1) / 2;
+  I.shape = Shape{d.V, d.E}.str() + ", rows " + std::to_string(k);
+  std::vector<int64_t> rows;
+  for (int64_t r = d.V - 1; r >= 0; r -= 2) rows.push_back(r);
+  return I.in(name, from_vector<int64_t>(rows, Shape{k}));
+}
+
 // The gradient of a gather of distinct rows (every other row of [V, E]; the rest get zeros).
 Instance gather_rows_case(Size size, DType dt, Generator& g) {
   Instance I;
   Dims d = dims(size);
-  const int64_t k = (d.V + 1) / 2;
-  I.shape = Shape{d.V, d.E}.str() + ", rows " + std::to_string(k);
-  std::vector<int64_t> rows;
-  for (int64_t r = d.V - 1; r >= 0; r -= 2) rows.push_back(r);  // descending: not the identity
-  const int idx = I.in("rows", from_vector<int64_t>(rows, Shape{k}));
+  int64_t k = 0;
+  const int idx = every_other_row(I, d, "rows", k);
   const int gy = I.in("gy", values({k, d.E}, g, dt)), gw = I.out("gw", {d.V, d.E}, dt);
   I.call(DIEN_LAB_KERNEL(gather_rows_backward), {gy, idx}, {gw},
          [=](Backend& be, TL& t) { be.gather_rows_backward(t[gy], t[idx], t[gw]); });
   return I;
 }
 
+// The lazy step on every other row of param and its state (the others must not change).
 Instance adam_rows_case(Size size, DType dt, Generator& g) {
   Instance I;
   Dims d = dims(size);
-  const int64_t k = (d.V + 1) / 2;
-  I.shape = Shape{d.V, d.E}.str() + ", rows " + std::to_string(k);
+  int64_t k = 0;
+  const int idx = every_other_row(I, d, "index", k);
   I.tol32 = {1e-5, 1e-5};
   const int p = I.acc("param", values({d.V, d.E}, g, dt));
-  std::vector<int64_t> rows;
-  for (int64_t r = 0; r < d.V; r += 2) rows.push_back(r);
-  const int idx = I.in("index", from_vector<int64_t>(rows, Shape{k}));
   const int gr = I.in("grad_rows", values({k, d.E}, g, dt, -2, 2));
   int m = optim_buffer(I, "exp_avg", false, p, g), v = optim_buffer(I, "exp_avg_sq", true, p, g);
   I.call(DIEN_LAB_KERNEL(adam_step_rows), {p, idx, gr, m, v}, {p, m, v}, [=](Backend& be, TL& t) {
