@@ -24,10 +24,12 @@ inline void cpu_relax() {
 #endif
 }
 
-// Spins of an idle worker (or of a caller waiting for its helpers) before it sleeps: some tens
-// of microseconds, long enough to catch the next loop of a training step, short enough not to
-// matter to a process that wants the core.
-constexpr int kSpins = 4000;
+// Spins of an idle worker (or of a caller waiting for its helpers) before it sleeps: long enough
+// to catch the next loop of a training step across the host work between two loops (with a
+// quarter of this, the worker was often asleep and woken by a futex call at the next loop:
+// bench/RESULTS.md), short enough not to matter to a process that wants the core (a fraction of
+// a millisecond; the contended benchmark keeps its share).
+constexpr int kSpins = 16000;
 
 // One parallel loop: chunks of `chunk` items handed out from `next`.
 struct Job {
