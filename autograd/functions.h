@@ -11,6 +11,7 @@
 //   loss.backward();
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "autograd/node.h"
@@ -66,6 +67,18 @@ Tensor linear_add(const Tensor& x, const Tensor& w, const Tensor& init);
 // act(x wᵀ + b), act = UnaryOp::Relu or Sigmoid: the same values as the two ops, one node and one
 // tensor (the bias and activation applied in place on the product).
 Tensor linear_act(const Tensor& x, const Tensor& w, const Tensor& b, UnaryOp act);
+
+// ---- mlp (autograd/ops/mlp.cpp) ----------------------------------------------------
+// A stack of Linear layers as one node: y_i = act_i(y_{i-1} w_iᵀ + b_i), y_{-1} = x (2-D or 3-D
+// [..., D]), act none, Relu or Sigmoid, b undefined or [H_i]; init [Ri, H_0] (or undefined) starts
+// layer 0 instead of its bias, as in linear_add. The values of the chain of linear / linear_act
+// nodes; its backward applies each hidden activation's derivative inside the product that makes
+// its gradient (no pass of its own).
+struct MlpLayer {
+  Tensor w, b;
+  std::optional<UnaryOp> act;
+};
+Tensor mlp(const Tensor& x, const Tensor& init, const std::vector<MlpLayer>& layers);
 
 // ---- shape (autograd/ops/shape.cpp) ------------------------------------------------
 Tensor reshape(const Tensor& x, const std::vector<int64_t>& shape);

@@ -22,6 +22,11 @@ void Backend::linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, 
   if (act) unary_forward(*act, y, y);  // in place: elementwise
 }
 
+void Backend::matmul_dact(const Tensor& g, const Tensor& w, const Tensor& y, UnaryOp act, Tensor& gx) {
+  gemm(g, false, w, false, gx, 1.0, 0.0);
+  unary_backward(act, y, y, gx, gx, 0.0);  // in place: elementwise
+}
+
 void Backend::gather_rows_backward(const Tensor& gy, const Tensor& ids, Tensor& gw) {
   fill(gw, 0.0);
   embedding_scatter(gy, ids, gw);

@@ -85,6 +85,11 @@ class Backend {
   // activation to them (one pass over y, the same bits as the default there).
   virtual void linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, const UnaryOp* act, Tensor& y,
                               const Tensor* init = nullptr);
+  // A layer's input gradient through the previous layer's activation: gx [R, D] = (g [R, H] w [H, D])
+  // ⊙ act'(y), y [R, D] the previous layer's output, act Relu ([y > 0]) or Sigmoid (y (1 - y)).
+  // The default is gemm + unary_backward (in place on gx); the CPU's float32 path applies act' to
+  // the product's tiles while they are in L1 (the same bits).
+  virtual void matmul_dact(const Tensor& g, const Tensor& w, const Tensor& y, UnaryOp act, Tensor& gx);
 
   // ---- shape (kernels/cpu/shape_ops.cpp) ----------------------------------------
   // Copies a band along `dim`: dst[..., dst_start + i, ...] (=|+=) src[..., src_start + i, ...]

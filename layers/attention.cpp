@@ -70,9 +70,10 @@ Tensor LocalActivationUnit::forward_rows(const Tensor& query, const Tensor& keys
          w_p = slice(W, 1, 3 * E, 4 * E);
   Tensor per_row = linear(query, w_q + w_d, first.bias());  // [B, H1]
   Tensor q = embedding(query, row_of);                        // [n, E]: each step's query
-  // per_row + (q ⊙ k) W_pᵀ + k (W_k − W_d)ᵀ, each product starting from the sum so far (no add pass)
-  Tensor z = linear_add(keys_rows, w_k - w_d, linear_add(q * keys_rows, w_p, embedding(per_row, row_of)));
-  return reshape(dense_->forward(dnn_->forward_after_first_product(z, training)), {n});
+  // per_row + (q ⊙ k) W_pᵀ + k (W_k − W_d)ᵀ, each product starting from the sum so far (no add pass),
+  // the last one inside the net's node with the other layers and the dense one
+  Tensor init = linear_add(q * keys_rows, w_p, embedding(per_row, row_of));
+  return reshape(dnn_->forward_from_parts(keys_rows, w_k - w_d, init, training, dense_.get()), {n});
 }
 
 AttentionSequencePooling::AttentionSequencePooling(int64_t embedding_dim, const std::vector<int64_t>& hidden_units,

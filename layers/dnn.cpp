@@ -54,6 +54,32 @@ Tensor DNN::forward_after_first_product(const Tensor& z, bool training) const {
   return run(z, true, training);
 }
 
+Tensor DNN::forward_from_parts(const Tensor& x, const Tensor& w0, const Tensor& init, bool training,
+                               const Linear* tail) const {
+  if (linears_->size() == 0) fail("DNN", "forward_from_parts needs a layer");
+  const Linear& first = *(*linears_)[0];
+  bool one_node = !use_bn_ && !(training && dropout_ > 0);
+  for (const auto& a : *acts_) {
+    const ActKind k = a->kind();
+    one_node = one_node && (k == ActKind::Relu || k == ActKind::Sigmoid || k == ActKind::Linear);
+  }
+  if (!one_node) {
+    Tensor z = init.defined() ? linear_add(x, w0, init) : linear(x, w0, first.bias());
+    Tensor h = run(z, true, training);
+    return tail ? tail->forward(h) : h;
+  }
+  std::vector<MlpLayer> layers;
+  for (size_t i = 0; i < linears_->size(); ++i) {
+    const Linear& lin = *(*linears_)[i];
+    const ActKind k = (*acts_)[i]->kind();
+    MlpLayer l{i == 0 ? w0 : lin.weight(), i == 0 && init.defined() ? Tensor() : lin.bias(), std::nullopt};
+    if (k != ActKind::Linear) l.act = k == ActKind::Relu ? UnaryOp::Relu : UnaryOp::Sigmoid;
+    layers.push_back(l);
+  }
+  if (tail) layers.push_back(MlpLayer{tail->weight(), tail->bias(), std::nullopt});
+  return mlp(x, init, layers);
+}
+
 // Layer i: linear, batch norm (use_bn), activation, dropout (training). Without batch norm a relu
 // or sigmoid layer is one linear_act node (bias and activation in place on the product: one
 // tensor, no second pass); `first_is_product`: layer 0's product is h already.

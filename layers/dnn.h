@@ -37,6 +37,14 @@ class DNN : public Module {
   // The same, from z = the first layer's product x W_0ᵀ + b_0 computed by the caller (e.g. without
   // materialising x: layers/attention.cpp).
   Tensor forward_after_first_product(const Tensor& z, bool training) const;
+  // The whole stack from layer 0's parts: y_0 = act_0(init + x w0ᵀ) (w0 [H_0, x.size(-1)] stands
+  // for the caller's share of layer 0's weight; init [Ri, H_0] as in linear_add, or undefined:
+  // layer 0's bias), the other layers, then `tail` (a Linear without activation, e.g. the
+  // attention net's dense layer) when given. One mlp node (autograd/ops/mlp.cpp) where every
+  // activation is relu, sigmoid or linear, without batch norm, and without dropout in training;
+  // else linear_add + forward_after_first_product (+ tail). The same values either way.
+  Tensor forward_from_parts(const Tensor& x, const Tensor& w0, const Tensor& init, bool training,
+                            const Linear* tail = nullptr) const;
   const ModuleList<Linear>& linears() const { return *linears_; }
   // Whether a training forward takes statistics over the rows of its batch (batch norm, Dice):
   // then which rows it sees changes every row's output.

@@ -61,10 +61,9 @@ ExtractorOutput InterestExtractor::forward(const Tensor& keys, const Tensor& len
                      gather_rows(reshape(neg_keys, {B * T, dim_}), idx_next)}, 0);
   const Linear& first = *aux_->linears()[0];
   Tensor w_h = slice(first.weight(), 1, 0, dim_), w_e = slice(first.weight(), 1, dim_, 2 * dim_);
-  // h W_hᵀ + b once, then e W_eᵀ for both halves starting from it (no [2, n, 100] add pass)
-  Tensor z = linear_add(e, w_e, linear(h, w_h, first.bias()));                          // [2n, 100]
-  Tensor p = reshape(aux_->forward_after_first_product(reshape(z, {2 * n, first.weight().size(0)}), training),
-                     {2, n});
+  // h W_hᵀ + b once, then e W_eᵀ for both halves starting from it (no [2, n, 100] add pass), then
+  // the rest of the net in the same node
+  Tensor p = reshape(aux_->forward_from_parts(e, w_e, linear(h, w_h, first.bias()), training), {2, n});
   Tensor one_row = from_vector<int64_t>(std::vector<int64_t>{n + 1}, Shape{1}, keys.device());
   out.aux_loss = aux_bce(slice(p, 0, 0, 1), slice(p, 0, 1, 2), one_row);
   return out;

@@ -26,6 +26,7 @@ class CpuBackend final : public Backend {
   void gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, Tensor& c, double alpha, double beta) override;
   void linear_forward(const Tensor& x, const Tensor& w, const Tensor* b, const UnaryOp* act, Tensor& y,
                       const Tensor* init) override;
+  void matmul_dact(const Tensor& g, const Tensor& w, const Tensor& y, UnaryOp act, Tensor& gx) override;
   void copy_band(const Tensor& src, int64_t src_start, Tensor& dst, int64_t dst_start, int dim, int64_t len, double beta) override;
   void transpose_last2(const Tensor& x, Tensor& out) override;
   void prelu_forward(const Tensor& x, const Tensor& w, Tensor& y) override;

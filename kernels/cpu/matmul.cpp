@@ -168,4 +168,31 @@ void CpuBackend::linear_forward(const Tensor& x, const Tensor& w, const Tensor* 
   });
 }
 
+// float32 with the instruction set's kernels: row panels of gemm_dact (g w with act' applied to
+// each tile in L1); w [H, D] is already op(b) = b row-major. Else the default composition.
+void CpuBackend::matmul_dact(const Tensor& g, const Tensor& w, const Tensor& y, UnaryOp act, Tensor& gx) {
+  const isa::Kernels& kern = isa::select_kernels();
+  if (gx.dtype() != DType::F32 || !kern.sgemm || (act != UnaryOp::Relu && act != UnaryOp::Sigmoid)) {
+    Backend::matmul_dact(g, w, y, act, gx);
+    return;
+  }
+  const int64_t R = g.size(0), H = g.size(1), D = w.size(1);
+  const float* gp = g.data<float>();
+  const float* wp = w.data<float>();
+  const float* yp = y.data<float>();
+  float* op = gx.data<float>();
+  const isa::Act a = act == UnaryOp::Relu ? isa::Act::Relu : isa::Act::Logistic;
+  auto rows = [&](int64_t r, int64_t m) {
+    kern.gemm_dact(m, D, H, gp + r * H, H, wp, D, op + r * D, D, yp + r * D, D, a);
+  };
+  if (R * D * std::max<int64_t>(H, 1) < kGemmSerialFlops) {
+    rows(0, R);
+    return;
+  }
+  const int64_t rp = R >= 4 * kRowPanel ? kRowPanel : kPanel;
+  parallel_for((R + rp - 1) / rp, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) rows(p * rp, std::min(rp, R - p * rp));
+  });
+}
+
 }  // namespace dien::cpu

@@ -249,6 +249,35 @@ Instance linear_forward_case(Size size, DType dt, Generator& g) {
   return I;
 }
 
+// A layer's input gradient through the previous layer's activation, gx = (g w) ⊙ act'(y) [B*T, D]
+// (mlp's backward: the auxiliary and attention nets' hidden layers): relu (y with zeros) and
+// sigmoid (y in (0, 1)).
+Instance matmul_dact_case(Size size, DType dt, Generator& g) {
+  Dims d = dims(size);
+  Instance I;
+  const int64_t M = d.B * d.T, K = d.H + 3, N = 2 * d.E + 1;  // N off the vector width: a masked tail
+  I.shape = Shape{M, K}.str() + " x " + Shape{K, N}.str() + " * act'(y)";
+  int gy = I.in("g", values({M, K}, g, dt)), w = I.in("w", values({K, N}, g, dt));
+  std::vector<double> pre = values({M, N}, g, DType::F64).to_vector<double>(), yr(pre.size()), ys(pre.size());
+  for (size_t i = 0; i < pre.size(); ++i) {
+    yr[i] = pre[i] > 0 ? pre[i] : 0.0;
+    ys[i] = 1.0 / (1.0 + std::exp(-3.0 * pre[i]));
+  }
+  int y_relu = I.in("y = relu(.)", from_vector(yr, Shape{M, N}).to(dt));
+  int y_sig = I.in("y = sigmoid(.)", from_vector(ys, Shape{M, N}).to(dt));
+  for (UnaryOp op : {UnaryOp::Relu, UnaryOp::Sigmoid}) {
+    const int y = op == UnaryOp::Relu ? y_relu : y_sig;
+    int gx = I.out(std::string("gx, ") + unary_op_name(op), {M, N}, dt);
+    Call& c = I.call(DIEN_LAB_KERNEL(matmul_dact), {gy, w, y}, {gx},
+                     [=](Backend& be, TL& t) { be.matmul_dact(t[gy], t[w], t[y], op, t[gx]); });
+    c.variant = unary_op_name(op);
+    c.flops = 2.0 * M * N * K;
+  }
+  I.tol32 = {1e-5, 1e-4};  // as gemm.linear
+  I.tol64 = {1e-12, 1e-11};
+  return I;
+}
+
 // Batched: attention scores c [B,T,1] = keys [B,T,H] query [B,H,1], and the backward.
 Instance gemm_batched_case(Size size, DType dt, Generator& g) {
   Dims d = dims(size);
@@ -693,6 +722,7 @@ std::vector<OpCase> make_cases() {
   add("broadcast.inner", kFloat, std::bind(broadcast_case, false, _1, _2, _3));
   add("gemm.linear", kFloat, gemm_linear_case);
   add("linear.forward", kFloat, linear_forward_case);
+  add("matmul_dact", kFloat, matmul_dact_case);
   add("gemm.batched", kFloat, gemm_batched_case);
   add("copy_band", kAll, copy_band_case);
   add("transpose_last2", kAll, transpose_case);

@@ -161,6 +161,12 @@ struct Kernels {
   // kernels/cpu/matmul.cpp).
   void (*gemm_any)(bool ta, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B,
                    int64_t ldb, float* C, int64_t ldc, const float* init, int64_t ldi, const float* bias, Act act);
+  // C[M, N] (ldc) = (A B) ⊙ act'(Y): A [M, K] (lda), B [K, N] (ldb >= N), Y [M, N] (ldy) the output
+  // of the activation act (Relu: [Y > 0]; Logistic: Y (1 - Y)). A layer's input gradient G W
+  // through the previous layer's activation in one pass (autograd/ops/mlp.cpp); each element is
+  // the sum of gemm_any times act'(y) with the elementwise backward's operations, bit for bit.
+  void (*gemm_dact)(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+                    float* C, int64_t ldc, const float* Y, int64_t ldy, Act act);
 };
 
 // The kernels for `isa`: "auto" (the best the CPU supports; the environment variable DIEN_ISA,
