@@ -9,7 +9,7 @@
 //   dx = G_0 W_0,  d init = G_0 summed over the groups of Ri rows
 // so no activation's backward is a pass of its own over a hidden layer, as it is in the chain
 // (where the next node's input gradient is written, then read again by the activation).
-// Derivation: docs/gradients.md ("Linear layers and their activations").
+// Derivation: docs/derivations/matmul_shape_softmax.md ("mlp").
 #include "autograd/functions.h"
 #include "kernels/dispatch.h"
 
