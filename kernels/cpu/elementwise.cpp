@@ -244,24 +244,20 @@ void CpuBackend::sum_to(const Tensor& x, Tensor& out, double beta) {
         return;
       }
       std::vector<double> acc(static_cast<size_t>(std::max<int64_t>(panels, 1) * no), 0.0);
-      // Within a panel (at most kParallelGrain elements) the sums run in T, vectorised; panels
-      // add up in double.
+      // Every sum runs in double (vectorised: the rows' columns side by side, a whole sum in
+      // lanes), as the CUDA kernels' do, so that the two agree to rounding.
       parallel_for(panels, 1, [&](int64_t p0, int64_t p1) {
-        std::vector<T> part(static_cast<size_t>(no));
         for (int64_t p = p0; p < p1; ++p) {
-          std::fill(part.begin(), part.end(), T(0));
-          T* pp = part.data();
+          double* pp = &acc[static_cast<size_t>(p * no)];
           const int64_t r0 = p * panel, r1 = std::min(rows, (p + 1) * panel);
           if (no == 1) {  // a whole sum: the panel is contiguous
-            pp[0] = lane_sum<16, T>(xp + r0, r1 - r0);
+            pp[0] = lane_sum<16, double>(xp + r0, r1 - r0);
           } else {
             for (int64_t r = r0; r < r1; ++r) {
               const T* row = xp + r * no;
-              for (int64_t j = 0; j < no; ++j) pp[j] += row[j];
+              for (int64_t j = 0; j < no; ++j) pp[j] += static_cast<double>(row[j]);
             }
           }
-          double* a = &acc[static_cast<size_t>(p * no)];
-          for (int64_t j = 0; j < no; ++j) a[j] = static_cast<double>(pp[j]);
         }
       });
       for (int64_t p = 1; p < panels; ++p)

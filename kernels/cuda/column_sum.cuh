@@ -70,7 +70,7 @@ void launch_column_partials(const F& f, const ColumnPlan& p, double* partial, co
   if (p.chunks == 0) return;
   dim3 grid(static_cast<unsigned>(ceil_div(p.C, kColTile)), static_cast<unsigned>(p.chunks));
   dim3 block(kColTile, kRowLanes);
-  column_partials<<<grid, block, 0, stream()>>>(f, p, partial);
+  column_partials<F><<<grid, block, 0, stream()>>>(f, p, partial);
   DIEN_LAUNCH_CHECK(op);
 }
 

@@ -3,6 +3,9 @@
 // (forward and backward side by side), broadcast binary arithmetic, and the broadcast pair
 // sum_to (reduce, accumulated in double like the CPU) / expand. Every loop is a grid-stride loop
 // over int64 flat indices; shapes have at most 4 dims and are handled through launch.cuh's Bcast4.
+#include <algorithm>
+
+#include "kernels/cuda/column_sum.cuh"
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/launch.cuh"
 
@@ -172,6 +175,63 @@ __global__ void sum_to_columns_kernel(const T* x, int64_t rows, int64_t no, T* o
   }
 }
 
+// Leading dims reduced with few columns or many rows: x [rows, no] summed by column in two stages
+// (column_sum.cuh: a warp reads 32 consecutive columns of a row, up to 256 chunks of rows in
+// parallel, then each column's chunk sums added in chunk order; a fixed order, no atomics). A
+// Linear bias gradient over a batch of rows is this shape: with one block per column it ran on a
+// handful of SMs.
+template <class T>
+struct ElementTerm {  // f(r, c) = x[r, c]
+  const T* x;
+  int64_t C;
+  __device__ double operator()(int64_t r, int64_t c) const { return static_cast<double>(x[r * C + c]); }
+};
+
+template <class T>
+__global__ void sum_to_columns_finish_kernel(const double* partial, ColumnPlan p, T* o, T beta) {
+  for (int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; c < p.C; c += int64_t(gridDim.x) * blockDim.x)
+    sum_to_finish(o, c, column_total(partial, p, c), beta);
+}
+
+// Everything into one value, in two stages: chunk k = [k per, (k + 1) per) is summed by one block
+// (threads strided, then block_sum) into partial[k]; one block then adds the partials. The
+// chunking depends on n only: the same order run to run. (Blocks stride over the chunks,
+// uniformly per block: a smaller grid gives the same sums.)
+template <class T>
+__global__ void sum_all_partials_kernel(const T* x, int64_t n, int64_t per, int64_t chunks, double* partial) {
+  for (int64_t k = blockIdx.x; k < chunks; k += gridDim.x) {
+    const int64_t b0 = k * per, b1 = b0 + per < n ? b0 + per : n;
+    double acc = 0.0;
+    for (int64_t i = b0 + threadIdx.x; i < b1; i += blockDim.x) acc += static_cast<double>(x[i]);
+    acc = block_sum(acc);
+    if (threadIdx.x == 0) partial[k] = acc;
+  }
+}
+
+template <class T>
+__global__ void sum_all_finish_kernel(const double* partial, int64_t blocks, T* o, T beta) {
+  double acc = 0.0;
+  for (int64_t k = threadIdx.x; k < blocks; k += blockDim.x) acc += partial[k];
+  acc = block_sum(acc);
+  if (threadIdx.x == 0) sum_to_finish(o, 0, acc, beta);
+}
+
+// Trailing dims reduced (out is x's leading dims): x [no, inner], one warp per output row, its
+// lanes reading consecutive elements (coalesced), then warp_sum. The loop over rows is uniform
+// per warp, so every lane reaches the shuffles.
+template <class T>
+__global__ void sum_to_rows_kernel(const T* x, int64_t no, int64_t inner, T* o, T beta) {
+  const int lane = threadIdx.x % 32;
+  const int64_t warp = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) / 32;
+  const int64_t warps = int64_t(gridDim.x) * blockDim.x / 32;
+  for (int64_t j = warp; j < no; j += warps) {
+    double acc = 0.0;
+    for (int64_t k = lane; k < inner; k += 32) acc += static_cast<double>(x[j * inner + k]);
+    acc = warp_sum(acc);
+    if (lane == 0) sum_to_finish(o, j, acc, beta);
+  }
+}
+
 // out [n] = (beta == 0 ? x : beta * out + x), x and out of equal numel (nothing reduced).
 template <class T>
 __global__ void sum_to_copy_kernel(const T* x, int64_t n, T* o, T beta) {
@@ -202,6 +262,20 @@ bool is_suffix_of(const Shape& operand, const Shape& out) {
   while (k < 4 && od[k] == 1) ++k;
   for (int i = k; i < 4; ++i)
     if (od[i] != oo[i]) return false;
+  return true;
+}
+
+// True when out (reduced from x) keeps x's leading dims and sums the rest: every reduced dim
+// comes after every kept one.
+bool is_prefix_of(const Shape& out, const Shape& x) {
+  int64_t od[4], xd[4];
+  pad4(out, od);
+  pad4(x, xd);
+  bool reducing = false;
+  for (int i = 0; i < 4; ++i) {
+    if (od[i] != xd[i]) reducing = true;  // od[i] == 1 < xd[i]
+    else if (reducing && od[i] != 1) return false;
+  }
   return true;
 }
 
@@ -265,12 +339,36 @@ void CudaBackend::sum_to(const Tensor& x, Tensor& out, double beta) {
       DIEN_LAUNCH_CHECK("sum_to");
       return;
     }
-    // Column sums: a thread per column once there are at least a block's worth of columns, and
-    // few enough rows (<= 256) that no thread walks far alone; taller inputs go to the block
-    // kernel, whose threads share each column's walk. (n == 0 with no > 0, a reduction over an
-    // empty dim, goes to the block kernel too: sums of nothing.)
+    // Column sums with a block's worth of columns and few rows (<= 256): a thread per column.
+    // Then a whole sum, column sums of any height, and row sums over up to 4,096 elements each
+    // get their own multi-block kernels (above); anything else (a middle dim reduced, very long
+    // rows) one block per output. (n == 0 with no > 0, a reduction over an empty dim, goes to the
+    // block kernel: sums of nothing.)
     if (n > 0 && no >= kThreads && n / no <= 256 && is_suffix_of(out.shape(), x.shape())) {
       sum_to_columns_kernel<T><<<grid_for(no), kThreads, 0, stream()>>>(xp, n / no, no, o, bt);
+      DIEN_LAUNCH_CHECK("sum_to");
+      return;
+    }
+    if (n > 0 && no == 1) {  // everything: two stages over up to 1024 blocks
+      const int64_t blocks = std::min<int64_t>(1024, ceil_div(n, 4 * kThreads)), per = ceil_div(n, blocks);
+      Tensor partial = scratch_f64(blocks, x.device());
+      sum_all_partials_kernel<T><<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(xp, n, per, blocks,
+                                                                                          partial.data<double>());
+      DIEN_LAUNCH_CHECK("sum_to");
+      sum_all_finish_kernel<T><<<1, kThreads, 0, stream()>>>(partial.data<double>(), blocks, o, bt);
+      DIEN_LAUNCH_CHECK("sum_to");
+      return;
+    }
+    if (n > 0 && is_suffix_of(out.shape(), x.shape())) {  // column sums, any height
+      const ColumnPlan plan = plan_columns(n / no, no);
+      Tensor partial = scratch_f64(plan.chunks * no, x.device());
+      launch_column_partials(ElementTerm<T>{xp, no}, plan, partial.data<double>(), "sum_to");
+      sum_to_columns_finish_kernel<T><<<grid_for(no), kThreads, 0, stream()>>>(partial.data<double>(), plan, o, bt);
+      DIEN_LAUNCH_CHECK("sum_to");
+      return;
+    }
+    if (n > 0 && n / no <= 4096 && is_prefix_of(out.shape(), x.shape())) {  // row sums: a warp a row
+      sum_to_rows_kernel<T><<<grid_for(no * 32), kThreads, 0, stream()>>>(xp, no, n / no, o, bt);
       DIEN_LAUNCH_CHECK("sum_to");
       return;
     }

@@ -226,14 +226,17 @@ TEST_CASE("cuda parity: sum_to overwrite and accumulate on every kernel path", "
   DType dt = GENERATE(DType::F32, DType::F64);
   Generator g(20);
   auto tol = tol_for(dt);
-  // Nothing reduced (copy), leading dims reduced with many columns and <= 256 rows (column
-  // kernel), and the block-per-output kernel for everything else (few columns, many rows, inner
-  // or middle dims, all).
+  // Nothing reduced (copy); leading dims reduced with many columns and <= 256 rows (a thread per
+  // column); everything (two stages over many blocks); leading dims reduced otherwise (column
+  // partials over chunks of rows: few columns, many rows, one chunk or many); trailing dims
+  // reduced over up to 4,096 elements (a warp per row); the block-per-output kernel for the rest
+  // (a middle dim, very long rows).
   const std::vector<std::pair<Shape, Shape>> pairs = {
       {{33, 65}, {33, 65}}, {{1, 33, 65}, {33, 65}}, {{9, 300}, {300}},      {{2, 3, 257}, {3, 257}},
       {{9, 300}, {1, 300}}, {{256, 300}, {300}},     {{300, 257}, {257}},    {{257, 129}, {129}},
       {{257, 129}, {257, 1}}, {{257, 129}, {}},      {{2, 7, 3, 5}, {7, 1, 5}}, {{2, 7, 3, 5}, {2, 1, 3, 1}},
-      {{7}, {1}},
+      {{7}, {1}},           {{5000, 36}, {36}},      {{20, 36}, {36}},       {{5000, 36}, {5000, 1}},
+      {{2, 3, 40}, {2, 3, 1}}, {{2, 3, 40}, {2, 1, 1}}, {{3, 5000}, {3, 1}}, {{300, 70}, {}},
   };
   for (const auto& [big, small] : pairs)
     for (double beta : {0.0, 1.0}) {

@@ -117,10 +117,14 @@ inline unsigned max_blocks() {
 // (extern __shared__) is not emulated: a nonzero byte count aborts.
 struct Config {
   dim3 grid, block;
-  Config(dim3 g, dim3 b, size_t smem = 0, cudaStream_t = nullptr) : grid(g), block(b) {
-    if (smem != 0) std::abort();
-  }
+  size_t smem;
+  Config(dim3 g, dim3 b, size_t sm = 0, cudaStream_t = nullptr) : grid(g), block(b), smem(sm) {}
 };
+
+// A launch's dynamic shared memory (extern __shared__ arrays, rewritten by prep.py): one buffer,
+// NaN-poisoned (0xFF bytes) before each block, which runs alone.
+inline std::vector<double> g_dyn_smem;
+inline void* dyn_smem() { return g_dyn_smem.data(); }
 
 // One OS thread runs every fiber, so a read-modify-write is atomic here.
 template <class T>
@@ -133,16 +137,21 @@ T atomic_add(T* p, T v) {
 template <class... P, class... A>
 void launch(void (*k)(P...), Config cfg, A... args) {
   const dim3 grid = cfg.grid, block = cfg.block;
-  if (grid.x == 0 || grid.y != 1 || grid.z != 1) std::abort();
+  if (grid.x == 0 || grid.y == 0 || grid.z == 0) std::abort();
   const int nt = static_cast<int>(block.x * block.y * block.z);
   if (nt <= 0 || nt > 1024 || nt % 32 != 0) std::abort();  // our kernels use whole warps
-  const unsigned nb = std::min(grid.x, max_blocks());
+  // A 1-D grid is capped (its kernels are grid-stride loops); a 2-D or 3-D grid is a tiling
+  // (column_sum.cuh) and runs whole.
+  const bool tiled = grid.y != 1 || grid.z != 1;
+  const unsigned nb = tiled ? grid.x : std::min(grid.x, max_blocks());
   bdim = block;
-  gdim = dim3(nb, 1, 1);
+  gdim = dim3(nb, grid.y, grid.z);
   while (static_cast<int>(g_fibers.size()) < nt) g_fibers.push_back(std::make_unique<Fiber>());
   g_job = [&](int) { k(static_cast<P>(args)...); };
-  for (unsigned b = 0; b < nb; ++b) {
-    bid = uint3{b, 0, 0};
+  g_dyn_smem.assign((cfg.smem + 7) / 8 + 1, 0.0);
+  for (unsigned b = 0; b < nb * grid.y * grid.z; ++b) {
+    bid = uint3{b % nb, (b / nb) % grid.y, b / (nb * grid.y)};
+    std::memset(g_dyn_smem.data(), 0xFF, g_dyn_smem.size() * sizeof(double));
     g_block_bar = Barrier{nt};
     g_warps.assign(nt / 32, WarpX{});
     for (int t = 0; t < nt; ++t) {
@@ -199,6 +208,39 @@ cublasStatus_t gemm_sb(cublasHandle_t, cublasOperation_t ta, cublasOperation_t t
   }
   return CUBLAS_STATUS_SUCCESS;
 }
+// y = op(A) x, column-major A [m, n] (lda), op N only (what the scans call), unit strides.
+template <class T>
+cublasStatus_t gemv(cublasHandle_t, cublasOperation_t ta, int m, int n, const T* alpha, const T* A, int lda,
+                    const T* x, int incx, const T* beta, T* y, int incy) {
+  if (ta != CUBLAS_OP_N || incx != 1 || incy != 1 || m < 0 || n < 0 || lda < std::max(1, m))
+    return CUBLAS_STATUS_INVALID_VALUE;
+  for (int i = 0; i < m; ++i) {
+    T acc = 0;
+    for (int j = 0; j < n; ++j) acc += A[i + int64_t(j) * lda] * x[j];
+    y[i] = *beta == T(0) ? *alpha * acc : *alpha * acc + *beta * y[i];
+  }
+  return CUBLAS_STATUS_SUCCESS;
+}
+
+// The device: one GPU with an H100's SM count and shared-memory limits.
+inline cudaError_t get_device(int* d) {
+  *d = 0;
+  return cudaSuccess;
+}
+inline cudaError_t device_attribute(int* v, cudaDeviceAttr a, int) {
+  switch (a) {
+    case cudaDevAttrMultiProcessorCount: *v = 132; break;
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin: *v = 232448; break;
+    case cudaDevAttrMaxSharedMemoryPerMultiprocessor: *v = 233472; break;
+    default: return cudaErrorInvalidValue;
+  }
+  return cudaSuccess;
+}
+inline cudaError_t memset_async(void* p, int v, size_t n, cudaStream_t = nullptr) {
+  std::memset(p, v, n);
+  return cudaSuccess;
+}
+
 template <class T>
 cublasStatus_t gemm(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const T* alpha,
                     const T* A, int lda, const T* B, int ldb, const T* beta, T* C, int ldc) {
@@ -206,6 +248,45 @@ cublasStatus_t gemm(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, 
 }
 
 }  // namespace emu
+
+// CUB's radix sort of (key, value) pairs: stable, ascending over the key bits [begin, end) (the
+// callers sort whole keys, so a stable sort by key is the same order).
+namespace cub {
+struct DeviceRadixSort {
+  template <class K, class V>
+  static cudaError_t SortPairs(void* temp, size_t& temp_bytes, const K* keys_in, K* keys_out, const V* values_in,
+                               V* values_out, int n, int = 0, int = int(sizeof(K) * 8), cudaStream_t = nullptr) {
+    if (!temp) {
+      temp_bytes = 8;
+      return cudaSuccess;
+    }
+    std::vector<int> order(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return keys_in[a] < keys_in[b]; });
+    std::vector<K> k(static_cast<size_t>(n));
+    std::vector<V> v(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      k[static_cast<size_t>(i)] = keys_in[order[static_cast<size_t>(i)]];
+      v[static_cast<size_t>(i)] = values_in[order[static_cast<size_t>(i)]];
+    }
+    std::copy(k.begin(), k.end(), keys_out);
+    std::copy(v.begin(), v.end(), values_out);
+    return cudaSuccess;
+  }
+};
+}  // namespace cub
+
+// The device math library's min / max overloads (float, double, integers).
+inline float min(float a, float b) { return std::fmin(a, b); }
+inline float max(float a, float b) { return std::fmax(a, b); }
+inline double min(double a, double b) { return std::fmin(a, b); }
+inline double max(double a, double b) { return std::fmax(a, b); }
+inline int min(int a, int b) { return a < b ? a : b; }
+inline int max(int a, int b) { return a < b ? b : a; }
+inline long long min(long long a, long long b) { return a < b ? a : b; }
+inline long long max(long long a, long long b) { return a < b ? b : a; }
+inline long min(long a, long b) { return a < b ? a : b; }
+inline long max(long a, long b) { return a < b ? b : a; }
 
 #undef __global__
 #define __global__
@@ -224,6 +305,17 @@ cublasStatus_t gemm(cublasHandle_t, cublasOperation_t ta, cublasOperation_t tb, 
 #define __any_sync(m, p) ::emu::any_sync((m), (p))
 #define atomicAdd(p, v) ::emu::atomic_add((p), (v))
 #define DeviceGuard EmuDeviceGuard
+#define __launch_bounds__(...)
+#undef __align__
+#define __align__(n) alignas(n)
+#define cudaFuncSetAttribute(...) cudaSuccess
+#define cudaGetDevice ::emu::get_device
+#define cudaDeviceGetAttribute ::emu::device_attribute
+#define cudaMemsetAsync ::emu::memset_async
+#undef cublasSgemv
+#undef cublasDgemv
+#define cublasSgemv ::emu::gemv<float>
+#define cublasDgemv ::emu::gemv<double>
 #define cublas emu_cublas
 #undef cublasSgemm
 #undef cublasDgemm

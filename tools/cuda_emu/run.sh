@@ -5,8 +5,9 @@
 # emu_stubs.cpp: "device" memory is host memory, NaN-poisoned as in the real tests) is turned
 # into C++ by prep.py and compiled with emu_shim.h, where every CUDA thread is a cooperative
 # fiber (__syncthreads and warp shuffles/votes are barriers; a barrier that some thread of the
-# block or warp never reaches hangs, so use a timeout), blocks run one after another with the
-# grid capped at EMU_BLOCKS (default 2; grid-stride loops cover the rest), and cuBLAS gemm is a
+# block or warp never reaches hangs, so use a timeout), blocks run one after another with a 1-D
+# grid capped at EMU_BLOCKS (default 2; grid-stride loops cover the rest; 2-D and 3-D grids, the
+# tilings of column_sum.cuh, run whole), and cuBLAS gemm is a
 # naive column-major reference with cuBLAS's leading-dimension checks.
 #
 # What it checks: indexing, broadcasting, tiling, reductions, barrier/shuffle placement, the
@@ -25,7 +26,10 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 E=$(cd "$(dirname "$0")" && pwd)
 O=$B/cuda_emu
 mkdir -p "$O"
-FLAGS="-O2 -std=c++20 -w -DDIEN_WITH_CUDA=1 -DDIEN_WITH_OPENMP=1 -I$SRC -isystem /usr/local/cuda/include -include $E/emu_shim.h"
+# Headers with kernel launches (kernels/cuda/*.cuh) are converted too, into $O/inc, searched first.
+mkdir -p "$O/inc/kernels/cuda"
+for h in "$SRC"/kernels/cuda/*.cuh; do python3 "$E/prep.py" "$h" "$O/inc/kernels/cuda/$(basename "$h")"; done
+FLAGS="-O2 -std=c++20 -w -DDIEN_WITH_CUDA=1 -DDIEN_WITH_OPENMP=1 -I$O/inc -I$SRC -isystem /usr/local/cuda/include -include $E/emu_shim.h"
 objs=()
 for cu in "$SRC"/kernels/cuda/*.cu; do
   name=$(basename "$cu" .cu)
@@ -35,9 +39,11 @@ for cu in "$SRC"/kernels/cuda/*.cu; do
   objs+=("$O/$name.o")
 done
 g++ $FLAGS -c "$E/emu_stubs.cpp" -o "$O/emu_stubs.o"
-mapfile -t lib < <(find "$B/CMakeFiles/dien.dir" -name '*.o' | grep -v '/kernels/cuda/')
+# The library's objects (dien_objects: the static and shared libraries' common objects) without
+# the CUDA ones, the kernel lab (test_lab_parity), the CUDA tests and their main.
+mapfile -t lib < <(find "$B/CMakeFiles/dien_objects.dir" -name '*.o' | grep -v '/kernels/cuda/')
 g++ -o "$O/dien_tests_cuda_emu" "${objs[@]}" "$O/emu_stubs.o" "${lib[@]}" \
   "$B"/tests/CMakeFiles/dien_tests_cuda.dir/cuda/*.o "$B/tests/CMakeFiles/dien_tests_cuda.dir/mains/cuda_main.cpp.o" \
-  "$B/tests/libdien_test_support.a" -fopenmp -lpthread
+  "$B/libdien_kernel_lab.a" "$B/tests/libdien_test_support.a" -fopenmp -lpthread -lz
 if [ $# -eq 0 ]; then set -- "~[device]~[allocator]"; fi
 exec "$O/dien_tests_cuda_emu" "$@"
