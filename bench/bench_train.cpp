@@ -10,7 +10,8 @@
 //   bench_train --json                 one JSON line on stdout (keys: model, gru_type, B, T, H,
 //                                      vocab, threads, device, competing, samples_per_s, step_ms,
 //                                      impl = "dien", plus forward_ms, backward_ms, optimizer_ms,
-//                                      ...); the table then goes to stderr
+//                                      ..., d2h_copies_per_step: the CUDA backend's device-to-host
+//                                      copies in a step but the loss read); the table to stderr
 //   bench_train --compete N            N busy-looping child processes run during the timed part
 //                                      (started after set-up, killed and reaped after; key
 //                                      `competing`): bench/compete.h
@@ -304,6 +305,7 @@ int run(int argc, char** argv) {
   // ---- timed steps ------------------------------------------------------------------------
   std::vector<double> step_ms, fwd_ms, bwd_ms, opt_ms;
   double last_loss = NAN;
+  uint64_t d2h = 0;  // device-to-host copies in the timed steps' forward, backward and optimizer
   {
     bench::Competitors load(o.compete);
     using clock = std::chrono::steady_clock;
@@ -314,6 +316,7 @@ int run(int argc, char** argv) {
       if (s == o.warmup) perf_control("enable");
       const data::Batch& batch = batches[static_cast<size_t>(s % o.batches)];
       if (gpu) cuda_synchronize();
+      const uint64_t d2h0 = cuda_device_to_host_copies();
       const auto t0 = clock::now();
       opt->zero_grad();
       ForwardResult r = model->forward(batch);
@@ -324,11 +327,13 @@ int run(int argc, char** argv) {
       if (gpu) cuda_synchronize();
       const auto t2 = clock::now();
       opt->step();
+      const uint64_t d2h1 = cuda_device_to_host_copies();
       last_loss = loss.item();  // fit() reads it every step (a GPU sync)
       const auto t3 = clock::now();
       if (!std::isfinite(last_loss)) fail("bench_train", "step ", s, ": the loss is ", last_loss);
       if (s == o.fail_at_step) fail("bench_train", "--fail-at-step ", s);
       if (s < o.warmup) continue;
+      d2h += d2h1 - d2h0;
       step_ms.push_back(ms(t0, t3));
       fwd_ms.push_back(ms(t0, t1));
       bwd_ms.push_back(ms(t1, t2));
@@ -353,14 +358,14 @@ int run(int argc, char** argv) {
         "\"forward_ms\":%.4f,\"backward_ms\":%.4f,\"optimizer_ms\":%.4f,\"step_ms_p10\":%.4f,\"step_ms_p90\":%.4f,"
         "\"steps\":%d,\"warmup\":%d,\"negsampling\":%s,\"alpha\":%g,\"augru_form\":%s,\"gate_layout\":%s,"
         "\"fused\":%s,\"dnn\":%s,\"optimizer\":%s,\"categories\":%lld,\"users\":%lld,\"lengths\":\"uniform\","
-        "\"parameters\":%lld,\"embedding_grad\":%s,\"loss\":%.6f}\n",
+        "\"parameters\":%lld,\"embedding_grad\":%s,\"loss\":%.6f,\"d2h_copies_per_step\":%.2f}\n",
         json_str(o.model).c_str(), json_str(gru).c_str(), (long long)o.B, (long long)o.T, (long long)H,
         (long long)o.emb, (long long)o.vocab, threads, json_str(o.device).c_str(), o.compete, sps, step,
         median(fwd_ms), median(bwd_ms), median(opt_ms), p10, p90, o.steps, o.warmup,
         mo.use_negsampling ? "true" : "false", mo.alpha, json_str(mo.augru_form).c_str(),
         json_str(mo.gate_layout).c_str(), o.fused ? "true" : "false", json_str(dnn).c_str(),
         json_str(o.optimizer).c_str(), (long long)o.categories, (long long)o.users, (long long)params,
-        json_str(o.embedding_grad).c_str(), last_loss);
+        json_str(o.embedding_grad).c_str(), last_loss, static_cast<double>(d2h) / std::max(1, o.steps));
     std::fflush(stdout);
   }
   FILE* table = o.json ? stderr : stdout;
@@ -372,6 +377,9 @@ int run(int argc, char** argv) {
                o.model.c_str(), gru.c_str(), mo.use_negsampling ? "neg" : "-", (long long)o.B, (long long)o.T,
                (long long)H, (long long)o.vocab, threads, o.device.c_str(), o.compete, step, median(fwd_ms),
                median(bwd_ms), median(opt_ms), sps);
+  if (gpu)
+    std::fprintf(table, "device-to-host copies per step (forward, backward, optimizer; the loss read not counted): %.2f\n",
+                 static_cast<double>(d2h) / std::max(1, o.steps));
   return 0;
 }
 

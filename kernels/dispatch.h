@@ -28,5 +28,7 @@ void cuda_set_allow_tf32(bool on);          // TF32 for f32 GEMMs; off by defaul
 void cuda_set_poison_allocations(bool on);  // fill new GPU allocations with NaN bytes (tests)
 // Deterministic GPU algorithms (sort-based embedding backward instead of atomics).
 void set_deterministic(bool on);
+// Device-to-host copies the CUDA backend has made (each waits for the GPU); 0 without CUDA.
+uint64_t cuda_device_to_host_copies();
 
 }  // namespace dien

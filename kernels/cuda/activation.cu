@@ -42,22 +42,23 @@ struct PreluWeightTerm {
   }
 };
 
-// gw [wc] (=|+=) the column sums: block o of wc blocks writes gw[o]. wc == C: column o over the
-// chunks; wc == 1: every column over the chunks. Each thread takes a fixed slice and block_sum
-// adds the slices in a fixed tree, so the result is deterministic.
-// Launch: grid wc, block kThreads (a multiple of 32, as block_sum needs).
+// gw [wc] (=|+=) the column sums: one block per gw[o] (blocks stride over the outputs, uniformly
+// per block). wc == C: column o over the chunks; wc == 1: every column over the chunks. Each
+// thread takes a fixed slice and block_sum adds the slices in a fixed tree, so the result is
+// deterministic. Launch: block kThreads (a multiple of 32, as block_sum needs).
 template <class T>
 __global__ void prelu_weight_finish_kernel(const double* partial, ColumnPlan p, int64_t wc, T* gw, double beta_w) {
-  const int64_t o = blockIdx.x;
-  const int64_t ncols = wc == 1 ? p.C : 1;  // columns that add into gw[o]
-  double acc = 0.0;
-  for (int64_t j = threadIdx.x; j < p.chunks * ncols; j += blockDim.x) {
-    const int64_t k = j / ncols, c = wc == 1 ? j % ncols : o;
-    acc += partial[k * p.C + c];
+  for (int64_t o = blockIdx.x; o < wc; o += gridDim.x) {
+    const int64_t ncols = wc == 1 ? p.C : 1;  // columns that add into gw[o]
+    double acc = 0.0;
+    for (int64_t j = threadIdx.x; j < p.chunks * ncols; j += blockDim.x) {
+      const int64_t k = j / ncols, c = wc == 1 ? j % ncols : o;
+      acc += partial[k * p.C + c];
+    }
+    const double s = block_sum(acc);
+    if (threadIdx.x == 0)
+      gw[o] = beta_w == 0.0 ? static_cast<T>(s) : static_cast<T>(beta_w * static_cast<double>(gw[o]) + s);
   }
-  const double s = block_sum(acc);
-  if (threadIdx.x == 0)
-    gw[o] = beta_w == 0.0 ? static_cast<T>(s) : static_cast<T>(beta_w * static_cast<double>(gw[o]) + s);
 }
 
 }  // namespace
@@ -92,7 +93,7 @@ void CudaBackend::prelu_backward(const Tensor& x, const Tensor& w, const Tensor&
       Tensor partial = scratch_f64(plan.chunks * C, x.device());
       launch_column_partials(PreluWeightTerm<T>{x.data<T>(), gy.data<T>(), C}, plan, partial.data<double>(),
                              "prelu_backward");
-      prelu_weight_finish_kernel<T><<<static_cast<unsigned>(wc), kThreads, 0, stream()>>>(
+      prelu_weight_finish_kernel<T><<<grid_for(wc, 1), kThreads, 0, stream()>>>(
           partial.data<double>(), plan, wc, gw->data<T>(), beta_w);
       DIEN_LAUNCH_CHECK("prelu_backward");
     }

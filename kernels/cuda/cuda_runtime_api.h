@@ -23,5 +23,8 @@ void set_poison_allocations(bool on);  // fill each allocation with 0xFF bytes (
 void set_allow_tf32(bool on);       // TF32 tensor-core math for f32 GEMMs (off by default)
 void synchronize();                 // waits for the current device's stream
 void set_deterministic(bool on);    // sort-based, atomic-free embedding backward etc.
+// Device-to-host copies made by the CUDA backend since the process started (each one waits for
+// the device: what a training step should not do).
+uint64_t device_to_host_copies();
 
 }  // namespace dien::cuda

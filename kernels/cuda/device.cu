@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Per-device state: one stream and one cuBLAS handle per device (made on first use), the
-// DeviceGuard, global switches (TF32, determinism), and the error formatting of check.h.
+// Per-device state: one stream and one cuBLAS handle per device (made on first use, then found
+// without a lock), the DeviceGuard, global switches (TF32, determinism), and the error
+// formatting of check.h.
 // Without a GPU or driver, cudaGetDeviceCount fails ("CUDA driver version is insufficient",
 // "no CUDA-capable device"): that is reported as zero devices.
 #include <cuda_runtime.h>
@@ -49,32 +50,48 @@ int device_count() {
 }
 
 namespace {
+// A device's stream and cuBLAS handle, made once and never freed (they outlive static tensors).
+// `math` is the math mode last set on the handle (-1: none yet).
 struct PerDevice {
   cudaStream_t stream = nullptr;
   cublasHandle_t handle = nullptr;
+  std::atomic<int> math{-1};
 };
-std::mutex g_mu;
-std::vector<PerDevice>& devices() {
-  static auto* d = new std::vector<PerDevice>();  // leaked on purpose: outlives static tensors
-  return *d;
-}
+constexpr int kMaxDevices = 64;
+std::mutex g_mu;                          // creation, and changes of a handle's math mode
+std::atomic<PerDevice*> g_devices[kMaxDevices];
 std::atomic<bool> g_tf32{false};
 std::atomic<bool> g_deterministic{false};
 
+// The current device's state: after the first call on a device, a cudaGetDevice, an atomic
+// load and a compare, no lock (every launch asks for the stream). The math mode is set on the
+// handle only when the TF32 switch changed since, under the lock.
 PerDevice& current() {
   int dev = 0;
   DIEN_CUDA_CHECK("cuda", cudaGetDevice(&dev));
-  std::lock_guard<std::mutex> lock(g_mu);
-  auto& ds = devices();
-  if (static_cast<int>(ds.size()) <= dev) ds.resize(dev + 1);
-  PerDevice& p = ds[dev];
-  if (!p.stream) {
-    DIEN_CUDA_CHECK("cuda", cudaStreamCreateWithFlags(&p.stream, cudaStreamNonBlocking));
-    DIEN_CUBLAS_CHECK("cuda", cublasCreate(&p.handle));
-    DIEN_CUBLAS_CHECK("cuda", cublasSetStream(p.handle, p.stream));
+  if (dev < 0 || dev >= kMaxDevices) fail("cuda", "device index ", dev, " beyond the ", kMaxDevices, " supported");
+  PerDevice* p = g_devices[dev].load(std::memory_order_acquire);
+  if (!p) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    p = g_devices[dev].load(std::memory_order_acquire);
+    if (!p) {
+      auto* made = new PerDevice();
+      DIEN_CUDA_CHECK("cuda", cudaStreamCreateWithFlags(&made->stream, cudaStreamNonBlocking));
+      DIEN_CUBLAS_CHECK("cuda", cublasCreate(&made->handle));
+      DIEN_CUBLAS_CHECK("cuda", cublasSetStream(made->handle, made->stream));
+      g_devices[dev].store(made, std::memory_order_release);
+      p = made;
+    }
   }
-  DIEN_CUBLAS_CHECK("cuda", cublasSetMathMode(p.handle, g_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
-  return p;
+  const int want = g_tf32 ? 1 : 0;
+  if (p->math.load(std::memory_order_acquire) != want) {
+    std::lock_guard<std::mutex> lock(g_mu);
+    if (p->math.load(std::memory_order_relaxed) != want) {
+      DIEN_CUBLAS_CHECK("cuda", cublasSetMathMode(p->handle, want ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+      p->math.store(want, std::memory_order_release);
+    }
+  }
+  return *p;
 }
 }  // namespace
 

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: MIT
 // CUDA backend memory: allocation through the caching allocator, and copies between host and
 // device. Copies are ordered on the device's stream; a copy that touches host memory waits for
-// completion before returning (the host buffer may be reused or freed right after).
+// completion before returning (the host buffer may be reused or freed right after), and each
+// device-to-host copy is counted (device_to_host_copies: a training step should make none).
+#include <atomic>
+#include <memory>
+
 #include "kernels/cuda/cuda_backend.h"
+#include "kernels/cuda/cuda_runtime_api.h"
 #include "kernels/cuda/launch.cuh"
 
 namespace dien::cuda {
@@ -17,6 +22,20 @@ void* CudaBackend::allocate(size_t nbytes, Device device) {
 
 void CudaBackend::deallocate(void* p, Device device) { device_free(p, device.index); }
 
+namespace {
+std::atomic<uint64_t> g_d2h{0};
+
+struct Event {  // destroyed when done with (a pending event is released once it completes)
+  cudaEvent_t e = nullptr;
+  Event() { DIEN_CUDA_CHECK("copy", cudaEventCreateWithFlags(&e, cudaEventDisableTiming)); }
+  ~Event() { cudaEventDestroy(e); }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+};
+}  // namespace
+
+uint64_t device_to_host_copies() { return g_d2h.load(std::memory_order_relaxed); }
+
 void CudaBackend::copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes) {
   if (nbytes == 0) return;
   Device on = dst_dev.is_cuda() ? dst_dev : src_dev;
@@ -25,10 +44,27 @@ void CudaBackend::copy_bytes(void* dst, Device dst_dev, const void* src, Device 
                         : dst_dev.is_cpu() ? cudaMemcpyDeviceToHost
                                            : cudaMemcpyDeviceToDevice;
   if (kind == cudaMemcpyDeviceToDevice && src_dev.index != dst_dev.index) {
-    DIEN_CUDA_CHECK("copy", cudaStreamSynchronize(stream()));
-    DIEN_CUDA_CHECK("copy", cudaMemcpyPeer(dst, dst_dev.index, src, src_dev.index, nbytes));
+    // Between devices, both streams non-blocking, ordered by events: the copy (on the
+    // destination's stream) waits for the work queued on the source's stream (which makes src),
+    // and the source's stream waits for the copy before its later work (which may overwrite or
+    // free src). The host does not wait.
+    cudaStream_t src_stream = nullptr;
+    std::unique_ptr<Event> made;
+    {
+      DeviceGuard gs(src_dev);
+      src_stream = stream();
+      made = std::make_unique<Event>();
+      DIEN_CUDA_CHECK("copy", cudaEventRecord(made->e, src_stream));
+    }
+    DIEN_CUDA_CHECK("copy", cudaStreamWaitEvent(stream(), made->e, 0));
+    DIEN_CUDA_CHECK("copy", cudaMemcpyPeerAsync(dst, dst_dev.index, src, src_dev.index, nbytes, stream()));
+    Event copied;
+    DIEN_CUDA_CHECK("copy", cudaEventRecord(copied.e, stream()));
+    DeviceGuard gs(src_dev);
+    DIEN_CUDA_CHECK("copy", cudaStreamWaitEvent(src_stream, copied.e, 0));
     return;
   }
+  if (kind == cudaMemcpyDeviceToHost) g_d2h.fetch_add(1, std::memory_order_relaxed);
   DIEN_CUDA_CHECK("copy", cudaMemcpyAsync(dst, src, nbytes, kind, stream()));
   if (kind != cudaMemcpyDeviceToDevice) DIEN_CUDA_CHECK("copy", cudaStreamSynchronize(stream()));
 }

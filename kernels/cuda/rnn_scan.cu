@@ -43,6 +43,9 @@
 // for one row ((G + 3H)·s bytes: H up to ~7000 in f32); larger H fails with an error.
 #include <algorithm>
 #include <cstdint>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "kernels/cuda/cuda_backend.h"
 #include "kernels/cuda/launch.cuh"
@@ -455,14 +458,30 @@ struct ScanPlan {
   unsigned blocks = 0;
 };
 
+// The current device's SM count and shared-memory limits, asked once per device.
+struct DeviceLimits {
+  int sms = 1, optin = 48 * 1024, per_sm = 48 * 1024;
+};
+const DeviceLimits& device_limits(const char* op) {
+  static std::mutex mu;
+  static std::map<int, DeviceLimits> known;
+  int dev = 0;
+  DIEN_CUDA_CHECK(op, cudaGetDevice(&dev));
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = known.find(dev);
+  if (it != known.end()) return it->second;
+  DeviceLimits l;
+  DIEN_CUDA_CHECK(op, cudaDeviceGetAttribute(&l.sms, cudaDevAttrMultiProcessorCount, dev));
+  DIEN_CUDA_CHECK(op, cudaDeviceGetAttribute(&l.optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+  DIEN_CUDA_CHECK(op, cudaDeviceGetAttribute(&l.per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev));
+  return known.emplace(dev, l).first->second;  // map nodes never move
+}
+
 // Chooses whether W_hh goes to shared memory and how many rows a block takes. The choice
 // changes only speed, never results (each dot product is one thread's, in a fixed order).
 ScanPlan plan_scan(const char* op, int64_t B, int64_t H, size_t s, bool forward) {
-  int dev = 0, sms = 1, optin = 48 * 1024, per_sm = 48 * 1024;
-  DIEN_CUDA_CHECK(op, cudaGetDevice(&dev));
-  DIEN_CUDA_CHECK(op, cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-  DIEN_CUDA_CHECK(op, cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
-  DIEN_CUDA_CHECK(op, cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, dev));
+  const DeviceLimits& lim = device_limits(op);
+  const int sms = lim.sms, optin = lim.optin, per_sm = lim.per_sm;
   auto bytes = [&](int rows, bool w) { return forward ? fwd_smem_bytes(H, rows, w, s) : bwd_smem_bytes(H, rows, w, s); };
   ScanPlan p;
   p.w_smem = bytes(1, true) <= static_cast<size_t>(optin);
@@ -482,10 +501,29 @@ ScanPlan plan_scan(const char* op, int64_t B, int64_t H, size_t s, bool forward)
   return p;
 }
 
+// Above 48 KiB a kernel must opt in to its dynamic shared memory size. Once per kernel and
+// device, to all the device allows it (the opt-in limit less the kernel's static shared memory;
+// every plan fits under it): setting each launch's own size raced between threads scanning
+// different batch sizes (one could launch with more than another had just set).
 template <class K>
 void set_smem_limit(K kernel, size_t smem, const char* op) {
-  // Above 48 KiB a kernel must opt in to its dynamic shared memory size.
-  DIEN_CUDA_CHECK(op, cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+  static std::mutex mu;
+  static std::map<std::pair<const void*, int>, size_t> allowed;  // (kernel, device) -> bytes
+  int dev = 0;
+  DIEN_CUDA_CHECK(op, cudaGetDevice(&dev));
+  const std::pair<const void*, int> key{reinterpret_cast<const void*>(kernel), dev};
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = allowed.find(key);
+  if (it == allowed.end()) {
+    cudaFuncAttributes fa{};
+    DIEN_CUDA_CHECK(op, cudaFuncGetAttributes(&fa, kernel));
+    const size_t most = static_cast<size_t>(device_limits(op).optin) - fa.sharedSizeBytes;
+    DIEN_CUDA_CHECK(op, cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                             static_cast<int>(most)));
+    it = allowed.emplace(key, most).first;
+  }
+  if (smem > it->second)
+    fail(op, "needs ", smem, " bytes of dynamic shared memory, beyond the ", it->second, " this kernel may have");
 }
 
 const int64_t* lengths_ptr(const Tensor& lengths, const char* op) {

@@ -108,13 +108,16 @@ inline void trampoline() {
   g_fibers[g_cur]->done = true;
 }  // returns to g_sched through uc_link
 
+// EMU_BLOCKS: the cap on a 1-D grid (default 2); 0: no cap (kernels that are not grid-stride
+// loops, e.g. one block per row group for a whole scan, need their whole grid).
 inline unsigned max_blocks() {
   const char* e = std::getenv("EMU_BLOCKS");
-  return e ? static_cast<unsigned>(std::atoi(e)) : 2u;
+  if (!e) return 2u;
+  const unsigned n = static_cast<unsigned>(std::atoi(e));
+  return n == 0 ? ~0u : n;
 }
 
-// The <<<grid, block[, shared bytes[, stream]]>>> configuration. Dynamic shared memory
-// (extern __shared__) is not emulated: a nonzero byte count aborts.
+// The <<<grid, block[, shared bytes[, stream]]>>> configuration.
 struct Config {
   dim3 grid, block;
   size_t smem;
@@ -309,6 +312,7 @@ inline long max(long a, long b) { return a < b ? b : a; }
 #undef __align__
 #define __align__(n) alignas(n)
 #define cudaFuncSetAttribute(...) cudaSuccess
+#define cudaFuncGetAttributes(attr, k) ((attr)->sharedSizeBytes = 0, cudaSuccess)
 #define cudaGetDevice ::emu::get_device
 #define cudaDeviceGetAttribute ::emu::device_attribute
 #define cudaMemsetAsync ::emu::memset_async

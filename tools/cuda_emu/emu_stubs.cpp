@@ -41,8 +41,14 @@ void* CudaBackend::allocate(size_t nbytes, Device) {
   return p;
 }
 void CudaBackend::deallocate(void* p, Device) { std::free(p); }
-void CudaBackend::copy_bytes(void* dst, Device, const void* src, Device, size_t nbytes) {
-  if (nbytes) std::memmove(dst, src, nbytes);
+namespace {
+uint64_t g_d2h = 0;
+}
+uint64_t device_to_host_copies() { return g_d2h; }
+void CudaBackend::copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes) {
+  if (nbytes == 0) return;
+  if (src_dev.is_cuda() && dst_dev.is_cpu()) ++g_d2h;
+  std::memmove(dst, src, nbytes);
 }
 
 }  // namespace dien::cuda

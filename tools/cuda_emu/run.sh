@@ -5,16 +5,17 @@
 # emu_stubs.cpp: "device" memory is host memory, NaN-poisoned as in the real tests) is turned
 # into C++ by prep.py and compiled with emu_shim.h, where every CUDA thread is a cooperative
 # fiber (__syncthreads and warp shuffles/votes are barriers; a barrier that some thread of the
-# block or warp never reaches hangs, so use a timeout), blocks run one after another with a 1-D
-# grid capped at EMU_BLOCKS (default 2; grid-stride loops cover the rest; 2-D and 3-D grids, the
-# tilings of column_sum.cuh, run whole), and cuBLAS gemm is a
+# block or warp never reaches hangs, so use a timeout), blocks run one after another (a 1-D grid
+# capped at EMU_BLOCKS when set: grid-stride loops cover the rest; 2-D and 3-D grids, the tilings
+# of column_sum.cuh, always run whole), and cuBLAS gemm is a
 # naive column-major reference with cuBLAS's leading-dimension checks.
 #
 # What it checks: indexing, broadcasting, tiling, reductions, barrier/shuffle placement, the
 # row-major <-> cuBLAS argument mapping. What it cannot: device math precision (expf etc.), FMA
 # contraction, launch limits, memory-model races, performance, or anything the real cuBLAS does
-# differently from its documentation. Not supported: dynamic shared memory, cooperative groups,
-# atomics other than atomicAdd.
+# differently from its documentation. Dynamic shared memory is one NaN-poisoned buffer per block;
+# CUB's radix sort is a host stable sort. Not supported: cooperative groups, atomics other than
+# atomicAdd, streams and events (one queue, run at once).
 #
 #   tools/cuda_emu/run.sh BUILD_DIR [catch test spec...]
 # BUILD_DIR must hold a CUDA build (DIEN_CUDA=ON) of this tree with dien and dien_tests_cuda
@@ -46,4 +47,8 @@ g++ -o "$O/dien_tests_cuda_emu" "${objs[@]}" "$O/emu_stubs.o" "${lib[@]}" \
   "$B"/tests/CMakeFiles/dien_tests_cuda.dir/cuda/*.o "$B/tests/CMakeFiles/dien_tests_cuda.dir/mains/cuda_main.cpp.o" \
   "$B/libdien_kernel_lab.a" "$B/tests/libdien_test_support.a" -fopenmp -lpthread -lz
 if [ $# -eq 0 ]; then set -- "~[device]~[allocator]"; fi
+# Whole grids unless EMU_BLOCKS says otherwise: the scans' kernels give each block a group of rows
+# for the whole recurrence (not a grid-stride loop), so they need every block. EMU_BLOCKS=2 runs
+# the grid-stride loops of the other kernels with fewer blocks than they asked for.
+export EMU_BLOCKS=${EMU_BLOCKS:-0}
 exec "$O/dien_tests_cuda_emu" "$@"
