@@ -4,8 +4,14 @@
 #  1. records the card, driver and commit;
 #  2. builds Release with CUDA for this card's architecture (build-gpu/);
 #  3. runs `ctest -L cuda` (CPU-vs-GPU parity, allocator, device tests), then the CPU suite;
-#  4. runs the GPU benchmarks that exist (bench_ops, bench_augru --quick for AUGRU and GRU);
-#  5. writes REPORT_DIR/gpu-report.md (card, driver, pass/fail per test, timings) and raw logs.
+#  4. runs the GPU benchmarks that exist (bench_ops, bench_augru --quick for AUGRU and GRU,
+#     bench_train --device cuda at B = 4096 and 256 with its device-to-host copies per step, and
+#     DeepCTR-Torch's DIEN on the same card where PyTorch and deepctr_torch import, e.g. from
+#     .deps/python after tools/pack-deps.sh);
+#  5. runs compute-sanitizer's memcheck, racecheck and synccheck over the CUDA kernel tests
+#     ([kernel]: the lab's every call of every op case and the direct kernel tests), each within
+#     DIEN_SANITIZER_TIMEOUT seconds (default 90; DIEN_SANITIZE=0 skips them);
+#  6. writes REPORT_DIR/gpu-report.md (card, driver, pass/fail per test, timings) and raw logs.
 # Exit status: 0 when every CUDA test passed, 1 otherwise.
 set -uo pipefail
 out=${1:?usage: tools/gpu-check.sh REPORT_DIR}
@@ -58,6 +64,28 @@ if [ $build -eq 0 ]; then
     timeout 120 build-gpu/bench/bench_augru --op $op --device cuda --quick --json \
       >"$out/bench_$op.jsonl" 2>"$out/bench_$op.md"
   done
+  echo "== bench_train --device cuda"
+  peer=0
+  PYTHONPATH=.deps/python${PYTHONPATH:+:$PYTHONPATH} python3 -c "import torch, deepctr_torch" 2>/dev/null && peer=1
+  for B in 4096 256; do
+    timeout 150 build-gpu/bench/bench_train --device cuda -B $B --json >"$out/bench_train_B$B.jsonl" \
+      2>"$out/bench_train_B$B.md"
+    if [ $peer -eq 1 ]; then
+      PYTHONPATH=.deps/python${PYTHONPATH:+:$PYTHONPATH} timeout 240 python3 bench/peers/deepctr_dien.py \
+        --device cuda -B $B >"$out/peer_B$B.jsonl" 2>"$out/peer_B$B.md"
+    fi
+  done
+  if [ "${DIEN_SANITIZE:-1}" != 0 ]; then
+    san=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+    for tool in memcheck racecheck synccheck; do
+      echo "== compute-sanitizer --tool $tool"
+      if [ -x "$san" ]; then
+        timeout "${DIEN_SANITIZER_TIMEOUT:-90}" "$san" --tool $tool --error-exitcode 3 \
+          build-gpu/tests/dien_tests_cuda "[kernel]" >"$out/sanitizer-$tool.log" 2>&1
+        echo $? >"$out/sanitizer-$tool.rc"
+      fi
+    done
+  fi
 fi
 
 {
@@ -119,6 +147,33 @@ fi
       echo
     fi
   done
+  for B in 4096 256; do
+    if [ -s "$out/bench_train_B$B.md" ]; then
+      echo "## bench_train --device cuda -B $B (whole DIEN training steps)"
+      echo
+      cat "$out/bench_train_B$B.md"
+      [ -s "$out/peer_B$B.md" ] && { echo; echo "DeepCTR-Torch on the same card:"; echo; cat "$out/peer_B$B.md"; }
+      echo
+    fi
+  done
+  if ls "$out"/sanitizer-*.rc >/dev/null 2>&1; then
+    echo "## compute-sanitizer over the CUDA kernel tests ([kernel])"
+    echo
+    echo "| tool | result |"
+    echo "|---|---|"
+    for tool in memcheck racecheck synccheck; do
+      [ -f "$out/sanitizer-$tool.rc" ] || continue
+      rc=$(cat "$out/sanitizer-$tool.rc")
+      case $rc in
+        0) r="no errors" ;;
+        124) r="timed out (DIEN_SANITIZER_TIMEOUT): no verdict" ;;
+        3) r="ERRORS: $(grep -m1 -E 'ERROR SUMMARY' "$out/sanitizer-$tool.log")" ;;
+        *) r="exit $rc (tests failed or the tool could not run): see sanitizer-$tool.log" ;;
+      esac
+      echo "| $tool | $r |"
+    done
+    echo
+  fi
 } >"$report"
 echo "report: $report"
 [ $cuda_rc -eq 0 ]
