@@ -11,6 +11,7 @@
 
 #include "autograd/grad_mode.h"
 #include "core/rng.h"
+#include "kernels/dispatch.h"
 #include "layers/embedding.h"
 #include "models/checkpoint.h"
 #include "models/metrics.h"
@@ -103,6 +104,7 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
     model.rng().set_offset(st.default_offset);
   }
   set_embedding_grad(model, st.embedding_grad == "sparse");
+  if (o.deterministic) set_deterministic(true);
 
   std::map<std::string, Tensor> best_weights;  // this run's best, for restore_best
   const int64_t n = train.rows();

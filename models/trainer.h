@@ -55,6 +55,10 @@ struct FitOptions {
   //           set must equal the resumed run's. fit() flags the model's tables accordingly
   //           (set_embedding_grad, layers/embedding.h); the mode is saved in trainer.json.
   std::string embedding_grad;
+  // On a GPU: order-fixed kernels instead of atomics (the embedding backward and the row-sparse
+  // gradients' merges; dien::set_deterministic), so that two runs give the same bits. Turned on
+  // for the process by fit(); the CPU kernels are deterministic either way.
+  bool deterministic = false;
 
   std::string monitor = "val_auc";  // val_auc (higher is better) | val_loss (lower is better)
   bool early_stopping = false;

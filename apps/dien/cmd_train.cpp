@@ -47,15 +47,16 @@ struct TrainArgs {
 //   never recorded:  --out, --resume, --override, --overwrite, --resume-any-data,
 //                    --allow-nonfinite-weights (they name the
 //                    invocation, not the run)
-//   free to change:  --epochs, --threads, --device, --early-stopping, --patience (how long and
-//                    where the run goes on, not what it trains)
+//   free to change:  --epochs, --threads, --device, --early-stopping, --patience, --deterministic
+//                    (how long and where the run goes on, not what it trains)
 //   never changed:   the flags that shape the saved weights, optimizer state or vocabularies
 //                    (kShapesCheckpoint): a different value could only fail to load, or load wrongly
 //   everything else: a different value is refused, naming the flag, unless --override
 const char* const kRunFile = "run.json";
 const std::set<std::string> kNotRecorded = {"--out",           "--resume", "--override", "--overwrite",
                                             "--resume-any-data", "--allow-nonfinite-weights", "--help"};
-const std::set<std::string> kFreeOnResume = {"--epochs", "--threads", "--device", "--early-stopping", "--patience"};
+const std::set<std::string> kFreeOnResume = {"--epochs",         "--threads",  "--device",
+                                              "--early-stopping", "--patience", "--deterministic"};
 const std::set<std::string> kShapesCheckpoint = {
     "--model",      "--gru-type",   "--negsampling", "--dnn-hidden-units", "--att-hidden-units", "--embedding-dim",
     "--use-bn",     "--dnn-activation", "--att-activation", "--attention", "--network", "--gate-layout",

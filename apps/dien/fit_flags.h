@@ -40,6 +40,10 @@ struct FitFlags {
         ->capture_default_str()
         ->group(g);
     app.add_flag("!--no-shuffle", fit.shuffle, "keep the data order")->group(g);
+    app.add_flag("--deterministic", fit.deterministic,
+                 "on a GPU, order-fixed kernels instead of atomics (embedding gradients): two runs give the "
+                 "same bits (the CPU does either way)")
+        ->group(g);
     app.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str()->group(g);
     app.add_option("--threads", threads, "CPU threads of the kernels (0: every usable core)")
         ->check(at_least(0))

@@ -2,7 +2,8 @@
 // CUDA elementwise kernels, the twins of kernels/cpu/elementwise.cpp: unary activations
 // (forward and backward side by side), broadcast binary arithmetic, and the broadcast pair
 // sum_to (reduce, accumulated in double like the CPU) / expand. Every loop is a grid-stride loop
-// over int64 flat indices; shapes have at most 4 dims and are handled through launch.cuh's Bcast4.
+// over int64 flat indices (index arithmetic in 32 bits where every index fits); shapes have at
+// most 4 dims and are handled through launch.cuh's Bcast4.
 #include <algorithm>
 
 #include "kernels/cuda/column_sum.cuh"
@@ -84,32 +85,28 @@ __device__ inline T apply_binary(BinaryOp op, T a, T b) {
 }
 
 // How an operand is read at output index k: its own index k (same shape as out), element 0
-// (one element), or through the broadcast strides. The first two skip bcast_index's 64-bit
-// divisions on the common paths; all three give the same element.
-enum class Read : int { Full, Scalar, Bcast };
+// (one element), k mod its size (1s then out's trailing dims: a bias row), or through the
+// broadcast strides. The first three skip bcast_index's divisions on the common paths; all four
+// give the same element. I: the index type (uint32_t where every index fits).
+enum class Read : int { Full, Scalar, Suffix, Bcast };
 
-__device__ inline int64_t operand_index(Read mode, const Bcast4& b, int64_t k) {
-  return mode == Read::Full ? k : mode == Read::Scalar ? 0 : bcast_index(b, k);
+template <class I>
+__device__ inline I operand_index(Read mode, const Bcast4& b, I size, I k) {
+  return mode == Read::Full ? k : mode == Read::Scalar ? I(0) : mode == Read::Suffix ? k % size : bcast_index<I>(b, k);
 }
 
 // out [n] = a op b with a, b broadcast to out's shape. out may alias a or b (same shape): each
 // thread reads its element(s) before writing that same element, so no other thread's read is
 // affected. No __restrict__ here for that reason.
-template <class T>
-__global__ void binary_kernel(BinaryOp op, const T* a, Read ma, Bcast4 ba, const T* b, Read mb, Bcast4 bb, T* out,
-                              int64_t n) {
+template <class T, class I>
+__global__ void binary_kernel(BinaryOp op, const T* a, Read ma, Bcast4 ba, I na, const T* b, Read mb, Bcast4 bb,
+                              I nb, T* out, int64_t n) {
   for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x) {
-    const T va = a[operand_index(ma, ba, k)];
-    const T vb = b[operand_index(mb, bb, k)];
+    const I ki = static_cast<I>(k);
+    const T va = a[operand_index<I>(ma, ba, na, ki)];
+    const T vb = b[operand_index<I>(mb, bb, nb, ki)];
     out[k] = apply_binary(op, va, vb);
   }
-}
-
-Read read_mode(const Tensor& t, int64_t n) {
-  // An operand that broadcasts to out with out's numel has out's (padded) shape.
-  if (t.numel() == n) return Read::Full;
-  if (t.numel() == 1) return Read::Scalar;
-  return Read::Bcast;
 }
 
 // ---- sum_to / expand -------------------------------------------------------------
@@ -239,11 +236,11 @@ __global__ void sum_to_copy_kernel(const T* x, int64_t n, T* o, T beta) {
     o[i] = beta == T(0) ? x[i] : beta * o[i] + x[i];
 }
 
-// out [n] = x read through the broadcast strides bx.
-template <class T>
-__global__ void expand_kernel(const T* x, Bcast4 bx, T* out, int64_t n) {
+// out [n] = x read as binary_kernel reads an operand (mode, bx, nx: x's size).
+template <class T, class I>
+__global__ void expand_kernel(const T* x, Read mode, Bcast4 bx, I nx, T* out, int64_t n) {
   for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < n; k += int64_t(gridDim.x) * blockDim.x)
-    out[k] = x[bcast_index(bx, k)];
+    out[k] = x[operand_index<I>(mode, bx, nx, static_cast<I>(k))];
 }
 
 // The shape padded to 4 dims on the left.
@@ -277,6 +274,14 @@ bool is_prefix_of(const Shape& out, const Shape& x) {
     else if (reducing && od[i] != 1) return false;
   }
   return true;
+}
+
+Read read_mode(const Tensor& t, const Shape& out, int64_t n) {
+  // An operand that broadcasts to out with out's numel has out's (padded) shape.
+  if (t.numel() == n) return Read::Full;
+  if (t.numel() == 1) return Read::Scalar;
+  if (is_suffix_of(t.shape(), out)) return Read::Suffix;
+  return Read::Bcast;
 }
 
 }  // namespace
@@ -315,11 +320,17 @@ void CudaBackend::binary_forward(BinaryOp op, const Tensor& a, const Tensor& b, 
   if (n == 0) return;
   DeviceGuard g(out.device());
   const Bcast4 ba = make_bcast(a.shape(), out.shape()), bb = make_bcast(b.shape(), out.shape());
-  const Read ma = read_mode(a, n), mb = read_mode(b, n);
+  const Read ma = read_mode(a, out.shape(), n), mb = read_mode(b, out.shape(), n);
   dispatch_float(out.dtype(), binary_op_name(op), [&](auto tag) {
     using T = decltype(tag);
-    binary_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(op, a.data<T>(), ma, ba, b.data<T>(), mb, bb,
-                                                             out.data<T>(), n);
+    if (fits_u32(n))
+      binary_kernel<T, uint32_t><<<grid_for(n), kThreads, 0, stream()>>>(
+          op, a.data<T>(), ma, ba, static_cast<uint32_t>(a.numel()), b.data<T>(), mb, bb,
+          static_cast<uint32_t>(b.numel()), out.data<T>(), n);
+    else
+      binary_kernel<T, int64_t><<<grid_for(n), kThreads, 0, stream()>>>(op, a.data<T>(), ma, ba, a.numel(),
+                                                                        b.data<T>(), mb, bb, b.numel(),
+                                                                        out.data<T>(), n);
     DIEN_LAUNCH_CHECK("binary_forward");
   });
 }
@@ -395,9 +406,15 @@ void CudaBackend::expand(const Tensor& x, Tensor& out) {
   if (n == 0) return;
   DeviceGuard g(out.device());
   const Bcast4 bx = make_bcast(x.shape(), out.shape());
+  const Read mode = read_mode(x, out.shape(), n);
   dispatch_float(x.dtype(), "expand", [&](auto tag) {
     using T = decltype(tag);
-    expand_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(x.data<T>(), bx, out.data<T>(), n);
+    if (fits_u32(n))
+      expand_kernel<T, uint32_t><<<grid_for(n), kThreads, 0, stream()>>>(
+          x.data<T>(), mode, bx, static_cast<uint32_t>(x.numel()), out.data<T>(), n);
+    else
+      expand_kernel<T, int64_t><<<grid_for(n), kThreads, 0, stream()>>>(x.data<T>(), mode, bx, x.numel(),
+                                                                        out.data<T>(), n);
     DIEN_LAUNCH_CHECK("expand");
   });
 }

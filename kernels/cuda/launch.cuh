@@ -59,16 +59,22 @@ inline Bcast4 make_bcast(const Shape& operand, const Shape& out) {
   }
   return b;
 }
-// Flat index into the operand for flat output index k.
-__host__ __device__ inline int64_t bcast_index(const Bcast4& b, int64_t k) {
-  int64_t i3 = k % b.dims[3];
-  k /= b.dims[3];
-  int64_t i2 = k % b.dims[2];
-  k /= b.dims[2];
-  int64_t i1 = k % b.dims[1];
-  int64_t i0 = k / b.dims[1];
-  return i0 * b.stride[0] + i1 * b.stride[1] + i2 * b.stride[2] + i3 * b.stride[3];
+// Flat index into the operand for flat output index k, in index type I: int64_t, or uint32_t
+// where every flat index fits (fits_u32): a 32-bit division costs a fraction of a 64-bit one.
+template <class I = int64_t>
+__host__ __device__ inline I bcast_index(const Bcast4& b, I k) {
+  const I d3 = static_cast<I>(b.dims[3]), d2 = static_cast<I>(b.dims[2]), d1 = static_cast<I>(b.dims[1]);
+  I i3 = k % d3;
+  k /= d3;
+  I i2 = k % d2;
+  k /= d2;
+  I i1 = k % d1;
+  I i0 = k / d1;
+  return i0 * static_cast<I>(b.stride[0]) + i1 * static_cast<I>(b.stride[1]) + i2 * static_cast<I>(b.stride[2]) +
+         i3 * static_cast<I>(b.stride[3]);
 }
+// Whether flat indices below n (and the grid-stride loop's next index) fit 32-bit unsigned math.
+inline bool fits_u32(int64_t n) { return n >= 0 && n < (int64_t{1} << 31); }
 
 // Sum over a warp (all 32 lanes participate).
 template <class T>

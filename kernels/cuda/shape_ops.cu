@@ -21,11 +21,12 @@ int64_t dims_product(const Shape& s, int from, int to) {
 // One flat loop over all copied elements (rather than one block per outer index) keeps every
 // thread busy when the band is short; consecutive threads touch consecutive addresses within
 // a run. beta == 0 never reads d.
-template <class T>
+template <class T, class I>
 __global__ void copy_band_kernel(const T* s, int64_t ls, int64_t src_start, T* d, int64_t ld, int64_t dst_start,
-                                 int64_t inner, int64_t run, int64_t total, T beta, bool accumulate) {
+                                 int64_t inner, I run, int64_t total, T beta, bool accumulate) {
   for (int64_t k = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; k < total; k += int64_t(gridDim.x) * blockDim.x) {
-    const int64_t o = k / run, i = k % run;
+    const I ki = static_cast<I>(k);
+    const int64_t o = ki / run, i = ki % run;
     const T v = s[(o * ls + src_start) * inner + i];
     T* dp = d + (o * ld + dst_start) * inner + i;
     *dp = accumulate ? beta * *dp + v : v;
@@ -82,9 +83,15 @@ void CudaBackend::copy_band(const Tensor& src, int64_t src_start, Tensor& dst, i
   DeviceGuard g(dst.device());
   dispatch_all(dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    copy_band_kernel<T><<<grid_for(total), kThreads, 0, stream()>>>(
-        static_cast<const T*>(src.raw_data()), ls, src_start, static_cast<T*>(dst.raw_data()), ld, dst_start, inner,
-        run, total, static_cast<T>(beta), beta != 0.0);
+    const T* sp = static_cast<const T*>(src.raw_data());
+    T* dp = static_cast<T*>(dst.raw_data());
+    if (fits_u32(total))  // the band's division and modulo in 32 bits
+      copy_band_kernel<T, uint32_t><<<grid_for(total), kThreads, 0, stream()>>>(
+          sp, ls, src_start, dp, ld, dst_start, inner, static_cast<uint32_t>(run), total, static_cast<T>(beta),
+          beta != 0.0);
+    else
+      copy_band_kernel<T, int64_t><<<grid_for(total), kThreads, 0, stream()>>>(
+          sp, ls, src_start, dp, ld, dst_start, inner, run, total, static_cast<T>(beta), beta != 0.0);
     DIEN_LAUNCH_CHECK("copy_band");
   });
 }

@@ -27,6 +27,12 @@ done
 grep -q "^epoch 3/3" "$T/resume.out" || fail "--resume did not continue with epoch 3"
 grep -q "^epoch 1/3" "$T/resume.out" && fail "--resume started over"
 
+echo "== --deterministic: two runs, the same weights bit for bit"
+"$DIEN" train "${small[@]}" --epochs 1 --deterministic --out "$T/det1" > /dev/null 2>&1
+"$DIEN" train "${small[@]}" --epochs 1 --deterministic --out "$T/det2" > /dev/null 2>&1
+cmp -s "$T/det1/last/model.safetensors" "$T/det2/last/model.safetensors" || fail "--deterministic runs differ"
+cmp -s "$T/det1/last/optimizer.safetensors" "$T/det2/last/optimizer.safetensors" || fail "--deterministic optimizer states differ"
+
 echo "== eval, info, predict"
 "$DIEN" eval "$T/m" > "$T/eval.out"
 grep -q "^auc  *0\.[0-9]" "$T/eval.out" || fail "eval printed no auc"
