@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 
+#include "layers/embedding.h"
 #include "models/checkpoint.h"
 #include "models/predictor.h"
 #include "models/trainer.h"
