@@ -189,14 +189,14 @@ cublasStatus_t gemm_ref(cublasOperation_t ta, cublasOperation_t tb, int m, int n
   if (ldc < std::max(1, m)) return CUBLAS_STATUS_INVALID_VALUE;
   for (int j = 0; j < n; ++j)
     for (int i = 0; i < m; ++i) {
-      T acc = 0;
+      double acc = 0;  // (more exact than any float order: the reference for both sides)
       for (int p = 0; p < k; ++p) {
         T a = ta == CUBLAS_OP_N ? A[i + int64_t(p) * lda] : A[p + int64_t(i) * lda];
         T b = tb == CUBLAS_OP_N ? B[p + int64_t(j) * ldb] : B[j + int64_t(p) * ldb];
-        acc += a * b;
+        acc += static_cast<double>(a) * static_cast<double>(b);
       }
       T& c = C[i + int64_t(j) * ldc];
-      c = *beta == T(0) ? *alpha * acc : *alpha * acc + *beta * c;
+      c = *beta == T(0) ? static_cast<T>(*alpha * acc) : static_cast<T>(*alpha * acc + *beta * c);
     }
   return CUBLAS_STATUS_SUCCESS;
 }
