@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "autograd/node.h"
 
+#include <cstring>
+
 #include "autograd/functions.h"
 #include "autograd/grad_mode.h"
 #include "kernels/dispatch.h"
@@ -121,6 +123,11 @@ Tensor& Tensor::set_requires_grad(bool on) {
 Tensor Tensor::to(Device device) const {
   if (device == this->device()) return *this;
   Tensor out = Tensor::empty(shape(), dtype(), device);
+  const auto& mirror = impl_->storage->host_mirror();
+  if (device.is_cpu() && mirror) {  // the host copy the tensor's maker kept (set_host_mirror)
+    if (nbytes()) std::memcpy(out.raw_data(), static_cast<const char*>(mirror->data()) + impl_->offset_bytes, nbytes());
+    return out;  // integers: nothing to differentiate
+  }
   Backend& be = this->device().is_cpu() ? backend_for(device) : backend_for(this->device());
   be.copy_bytes(out.raw_data(), device, raw_data(), this->device(), nbytes());
   // Differentiable transfer: the gradient goes back to the source device.

@@ -24,12 +24,18 @@ class Storage {
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
+  // A host copy of this (device) storage's bytes, set by whoever made the storage and promises
+  // never to write it afterwards (Tensor::set_host_mirror): reads back to the host then copy
+  // from it, without waiting for the device. Null: none.
+  const std::shared_ptr<const Storage>& host_mirror() const { return host_mirror_; }
+  void set_host_mirror(std::shared_ptr<const Storage> m) { host_mirror_ = std::move(m); }
 
  private:
   void* data_ = nullptr;
   size_t nbytes_ = 0;
   Device device_;
   std::function<void(void*)> deleter_;
+  std::shared_ptr<const Storage> host_mirror_;
 };
 
 }  // namespace dien

@@ -92,6 +92,21 @@ Tensor Tensor::detach() const {
   return Tensor(std::move(impl));
 }
 
+Tensor& Tensor::set_host_mirror(const Tensor& host) {
+  const auto& t = need(impl_);
+  if (device().is_cpu()) fail("set_host_mirror", "a host mirror is for a device tensor, got ", describe());
+  if (!host.defined() || !host.device().is_cpu() || host.dtype() != dtype() || host.shape() != shape())
+    fail("set_host_mirror", "the mirror must be a host tensor like ", describe(), ", got ",
+         host.defined() ? host.describe() : std::string("undefined"));
+  if (!is_integral(dtype())) fail("set_host_mirror", "only integer tensors (ids, lengths) get a mirror, got ", describe());
+  if (t.offset_bytes != 0 || t.storage->nbytes() != nbytes())
+    fail("set_host_mirror", "the tensor must span its whole storage: ", describe());
+  auto m = std::make_shared<Storage>(nbytes(), Device::cpu());
+  if (nbytes()) std::memcpy(m->data(), host.raw_data(), nbytes());
+  t.storage->set_host_mirror(std::move(m));
+  return *this;
+}
+
 template <class T>
 std::vector<T> Tensor::to_vector() const {
   check_dtype(dtype_v<T>, "to_vector");
@@ -99,6 +114,8 @@ std::vector<T> Tensor::to_vector() const {
   if (v.empty()) return v;
   if (device().is_cpu()) {
     std::memcpy(v.data(), raw_data(), nbytes());
+  } else if (const auto& m = impl_->storage->host_mirror()) {
+    std::memcpy(v.data(), static_cast<const char*>(m->data()) + impl_->offset_bytes, nbytes());
   } else {
     backend_for(device()).copy_bytes(v.data(), Device::cpu(), raw_data(), device(), nbytes());
   }

@@ -80,6 +80,12 @@ class Tensor {
   // ---- copies and conversions ----------------------------------------------
   Tensor clone() const;                 // deep copy, differentiable
   Tensor to(Device device) const;       // copy to another device (self if already there)
+  // An integer tensor on a GPU made from `host` (same dtype and values, e.g. by to()), which
+  // nothing will write afterwards (a batch's ids and lengths, index lists built on the host):
+  // keeps a copy of `host`, so that this tensor and its views read back to the host (to(cpu),
+  // to_vector) from it, without a device-to-host copy. Needs this tensor to span its whole
+  // storage; throws otherwise.
+  Tensor& set_host_mirror(const Tensor& host);
   Tensor to(DType dtype) const;         // cast (self if already that dtype); differentiable f32<->f64
   // View with another shape (same storage); one dim may be -1. With a Shape s: reshape(s.vec()).
   Tensor reshape(const std::vector<int64_t>& shape) const;
@@ -140,6 +146,10 @@ template <class T>
 Tensor from_vector(const std::vector<T>& values) {
   return from_vector<T>(values, Shape{static_cast<int64_t>(values.size())});
 }
+// i64 ids built on the host (index lists: rows to gather, steps, positions), on `device`; off the
+// CPU with that host copy as its mirror (Tensor::set_host_mirror), so the ops' host-side checks
+// of it cost no device-to-host copy. For tensors nothing writes afterwards.
+Tensor index_tensor(const std::vector<int64_t>& ids, const Shape& shape, Device device);
 
 class Generator;
 // Uniform in [lo, hi) and normal(mean, std) drawn from a Philox stream (core/rng.h).

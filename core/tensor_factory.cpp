@@ -42,6 +42,14 @@ template Tensor from_vector<double>(const std::vector<double>&, const Shape&, De
 template Tensor from_vector<int32_t>(const std::vector<int32_t>&, const Shape&, Device);
 template Tensor from_vector<int64_t>(const std::vector<int64_t>&, const Shape&, Device);
 
+Tensor index_tensor(const std::vector<int64_t>& ids, const Shape& shape, Device device) {
+  Tensor host = host_tensor(ids, shape, Device::cpu());
+  if (device.is_cpu()) return host;
+  Tensor t = host.to(device);
+  t.set_host_mirror(host);
+  return t;
+}
+
 Tensor arange(int64_t n, DType dtype, Device device) {
   std::vector<double> v(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) v[i] = static_cast<double>(i);

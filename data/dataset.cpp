@@ -25,7 +25,11 @@ int64_t Batch::size() const {
 
 Batch Batch::to(Device device) const {
   Batch b;
-  for (const auto& [k, v] : x) b.x[k] = v.to(device);
+  for (const auto& [k, v] : x) {
+    b.x[k] = v.to(device);
+    // Ids and lengths are read on the host by the ops' checks: from a kept copy, not the device.
+    if (!device.is_cpu() && v.device().is_cpu() && is_integral(v.dtype())) b.x[k].set_host_mirror(v);
+  }
   if (y.defined()) b.y = y.to(device);
   if (groups.defined()) b.groups = groups.to(device);
   return b;

@@ -110,10 +110,10 @@ Tensor AttentionSequencePooling::valid_step_scores(const Tensor& query, const Te
   for (int64_t& p : place)
     if (p < 0) p = n;  // padded steps read the zero row after the n scores
   const Device dev = keys.device();
-  Tensor keys_rows = gather_rows(reshape(keys, {B * T, E}), from_vector<int64_t>(steps, Shape{n}, dev));
-  Tensor s = local_att_->forward_rows(query, keys_rows, from_vector<int64_t>(row_of, Shape{n}, dev), training);
+  Tensor keys_rows = gather_rows(reshape(keys, {B * T, E}), index_tensor(steps, Shape{n}, dev));
+  Tensor s = local_att_->forward_rows(query, keys_rows, index_tensor(row_of, Shape{n}, dev), training);
   Tensor table = concat({reshape(s, {n, 1}), zeros(Shape{1, 1}, s.dtype(), dev)}, 0);  // [n + 1, 1]
-  return reshape(embedding(table, from_vector<int64_t>(place, Shape{B, T}, dev)), {B, T});
+  return reshape(embedding(table, index_tensor(place, Shape{B, T}, dev)), {B, T});
 }
 
 Tensor AttentionSequencePooling::weights(const Tensor& query, const Tensor& keys, const Tensor& lengths, bool training,

@@ -64,7 +64,7 @@ Tensor EmbeddingDict::l2_used(const data::Batch& batch, const std::vector<std::s
   for (const auto& [t, ids] : used) {
     if (ids.empty()) continue;
     const Tensor& w = table(t);
-    Tensor idx = from_vector<int64_t>(ids).to(w.device());
+    Tensor idx = index_tensor(ids, Shape{static_cast<int64_t>(ids.size())}, w.device());
     Tensor e = embedding(w, idx);
     Tensor s = sum(e * e);
     total = total.defined() ? total + s : s;

@@ -54,8 +54,8 @@ ExtractorOutput InterestExtractor::forward(const Tensor& keys, const Tensor& len
     out.aux_loss = dien::zeros(Shape{}, keys.dtype(), keys.device());
     return out;
   }
-  const Tensor idx = from_vector<int64_t>(rows, Shape{n}, keys.device());
-  const Tensor idx_next = from_vector<int64_t>(next, Shape{n}, keys.device());
+  const Tensor idx = index_tensor(rows, Shape{n}, keys.device());
+  const Tensor idx_next = index_tensor(next, Shape{n}, keys.device());
   Tensor h = gather_rows(reshape(out.states, {B * T, dim_}), idx);                    // [n, E]
   Tensor e = concat({gather_rows(reshape(keys, {B * T, dim_}), idx_next),              // [2n, E]
                      gather_rows(reshape(neg_keys, {B * T, dim_}), idx_next)}, 0);
@@ -64,7 +64,7 @@ ExtractorOutput InterestExtractor::forward(const Tensor& keys, const Tensor& len
   // h W_hᵀ + b once, then e W_eᵀ for both halves starting from it (no [2, n, 100] add pass), then
   // the rest of the net in the same node
   Tensor p = reshape(aux_->forward_from_parts(e, w_e, linear(h, w_h, first.bias()), training), {2, n});
-  Tensor one_row = from_vector<int64_t>(std::vector<int64_t>{n + 1}, Shape{1}, keys.device());
+  Tensor one_row = index_tensor(std::vector<int64_t>{n + 1}, Shape{1}, keys.device());
   out.aux_loss = aux_bce(slice(p, 0, 0, 1), slice(p, 0, 1, 2), one_row);
   return out;
 }

@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The CUDA backend's count of device-to-host copies (dien::cuda_device_to_host_copies: what a
 // training step should not make; bench_train --device cuda reports it per step): host-to-device
-// and device-to-device copies are not counted, every device-to-host copy is, once.
+// and device-to-device copies are not counted, every device-to-host copy is, once; host mirrors
+// of ids and lengths (Tensor::set_host_mirror) read back without one; a training step makes none.
+#include <cmath>
+
 #include "kernels/dispatch.h"
+#include "layers/embedding.h"
+#include "models/trainer.h"
+#include "tests/cpu/model_test_util.h"
 #include "tests/cuda/parity.h"
 
 using namespace dien;
@@ -24,4 +30,78 @@ TEST_CASE("cuda: device-to-host copies are counted, the other directions are not
   REQUIRE(s == Approx(want).epsilon(1e-5));
   std::vector<float> hv = host.to_vector<float>(), bv = back.to_vector<float>();
   for (size_t i = 0; i < hv.size(); ++i) REQUIRE(bv[i] == hv[i] * 2.f);
+}
+
+// Tensor::set_host_mirror: an integer device tensor made from host values keeps a copy of them, and
+// reads back to the host (to(cpu), to_vector, and the same for its views) from that copy: no
+// device-to-host copy. Batch::to and index_tensor set it; misuse is refused.
+TEST_CASE("cuda: host mirrors of ids and lengths read back without a device copy", "[cuda][transfers]") {
+  const std::vector<int64_t> ids = {4, 0, 7, 7, 2, 9};
+  const Tensor idx = index_tensor(ids, Shape{2, 3}, Device::cuda(0));
+  REQUIRE(idx.device() == Device::cuda(0));
+  const uint64_t n0 = cuda_device_to_host_copies();
+  REQUIRE(idx.to_vector<int64_t>() == ids);
+  REQUIRE(idx.to(Device::cpu()).to_vector<int64_t>() == ids);
+  REQUIRE(reshape(idx, {6}).to_vector<int64_t>() == ids);
+  REQUIRE(reshape(idx.detach(), {3, 2}).to(Device::cpu()).to_vector<int64_t>() == ids);
+  REQUIRE(cuda_device_to_host_copies() == n0);
+  // The device holds the same values: a kernel reading it agrees.
+  Tensor w = from_vector<float>({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, Shape{10, 1}).to(Device::cuda(0));
+  REQUIRE(embedding(w, idx).to(Device::cpu()).to_vector<float>() == std::vector<float>{4, 0, 7, 7, 2, 9});
+  REQUIRE(cuda_device_to_host_copies() == n0 + 1);  // the float result: no mirror
+  // A batch moved to the GPU: its integer columns carry mirrors, its float columns do not.
+  data::Batch b;
+  b.x["item"] = from_vector<int64_t>({3, 1, 2}, Shape{3});
+  b.x["price"] = from_vector<float>({0.5f, 1.5f, 2.5f}, Shape{3});
+  data::Batch gb = b.to(Device::cuda(0));
+  const uint64_t n1 = cuda_device_to_host_copies();
+  REQUIRE(gb.at("item").to_vector<int64_t>() == std::vector<int64_t>{3, 1, 2});
+  REQUIRE(cuda_device_to_host_copies() == n1);
+  REQUIRE(gb.at("price").to_vector<float>() == std::vector<float>{0.5f, 1.5f, 2.5f});
+  REQUIRE(cuda_device_to_host_copies() == n1 + 1);
+  // Misuse: a float tensor, a host tensor, a mirror of another shape.
+  Tensor f = from_vector<float>({1, 2}, Shape{2}).to(Device::cuda(0));
+  test::require_error([&] { f.set_host_mirror(from_vector<float>({1, 2}, Shape{2})); }, {"set_host_mirror", "integer"});
+  Tensor h = from_vector<int64_t>({1, 2}, Shape{2});
+  test::require_error([&] { h.set_host_mirror(h); }, {"set_host_mirror", "device tensor"});
+  Tensor d = from_vector<int64_t>({1, 2, 3}, Shape{3}).to(Device::cuda(0));
+  test::require_error([&] { d.set_host_mirror(h); }, {"set_host_mirror", "[2]"});
+}
+
+// The issue's target: a whole training step (zero_grad, forward, the loss with its auxiliary and
+// L2 terms, backward, the optimizer's step) makes no device-to-host copy, for every model kind;
+// the ops' host-side checks of ids and lengths read the batch's mirrors. (Reading the loss, as
+// fit() does for its progress line, is one more, outside the step.)
+TEST_CASE("cuda: a training step makes no device-to-host copy", "[cuda][transfers][models]") {
+  const std::string kinds[][2] = {{"dien", "AUGRU"}, {"dien", "GRU"}, {"din", ""}, {"base", ""}};
+  for (const auto& k : kinds)
+    for (bool sparse : {true, false}) {
+      DYNAMIC_SECTION(k[0] << " " << k[1] << (sparse ? " row-sparse" : " dense") << " embedding gradients") {
+        ModelOptions o = ModelOptions::defaults(k[0]);
+        if (k[0] == "dien") {
+          o.gru_type = k[1];
+          o.use_negsampling = true;
+        }
+        o.dnn_hidden_units = {16, 8};
+        o.att_hidden_units = {8, 4};
+        std::shared_ptr<CtrModel> m = make_model(o, test::small_features());
+        m->to(Device::cuda(0));
+        set_embedding_grad(*m, sparse);
+        auto opt = make_optimizer("adam", m->named_parameters(), 1e-2);
+        m->train();
+        Generator g(9);
+        for (int step = 0; step < 2; ++step) {
+          data::Batch batch = test::small_batch(g, {5, 0, 3, 1, 2, 4}).to(Device::cuda(0));
+          const uint64_t n0 = cuda_device_to_host_copies();
+          opt->zero_grad();
+          ForwardResult r = m->forward(batch);
+          Tensor loss = m->loss(batch, r);
+          loss.backward();
+          opt->step();
+          INFO("step " << step);
+          REQUIRE(cuda_device_to_host_copies() == n0);
+          REQUIRE(std::isfinite(loss.item()));
+        }
+      }
+    }
 }
