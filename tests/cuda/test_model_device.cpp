@@ -9,7 +9,7 @@
 #include "models/checkpoint.h"
 #include "models/predictor.h"
 #include "models/trainer.h"
-#include "tests/cpu/model_test_util.h"
+#include "tests/cuda/model_util.h"
 #include "tests/cuda/parity.h"
 
 using namespace dien;
@@ -33,14 +33,7 @@ TEST_CASE("cuda: a CPU-trained model predicts the same on CUDA and back", "[mode
                                   {"din", ""},     {"base", ""}};
   for (const auto& k : kinds) {
     DYNAMIC_SECTION(k[0] << " " << k[1]) {
-      ModelOptions o = ModelOptions::defaults(k[0]);
-      if (k[0] == "dien") {
-        o.gru_type = k[1];
-        o.use_negsampling = true;
-      }
-      o.dnn_hidden_units = {16, 8};
-      o.att_hidden_units = {8, 4};
-      std::shared_ptr<CtrModel> m = make_model(o, test::small_features());
+      std::shared_ptr<CtrModel> m = test::small_model(k[0], k[1]);
       Generator g(7);
       data::Batch batch = test::small_batch(g, {5, 0, 3, 1, 2, 4});
       // one CPU training step so that the weights are not the initial ones
@@ -87,12 +80,7 @@ TEST_CASE("cuda: deterministic training steps give the same bits twice", "[model
   for (bool sparse : {true, false}) {
     DYNAMIC_SECTION((sparse ? "row-sparse" : "dense") << " embedding gradients") {
       auto run = [&] {
-        ModelOptions o = ModelOptions::defaults("dien");
-        o.gru_type = "AUGRU";
-        o.use_negsampling = true;
-        o.dnn_hidden_units = {16, 8};
-        o.att_hidden_units = {8, 4};
-        std::shared_ptr<CtrModel> m = make_model(o, test::small_features());
+        std::shared_ptr<CtrModel> m = test::small_model("dien", "AUGRU");
         m->to(gpu);
         set_embedding_grad(*m, sparse);
         auto opt = make_optimizer("adam", m->named_parameters(), 1e-2);

@@ -8,7 +8,7 @@
 #include "kernels/dispatch.h"
 #include "layers/embedding.h"
 #include "models/trainer.h"
-#include "tests/cpu/model_test_util.h"
+#include "tests/cuda/model_util.h"
 #include "tests/cuda/parity.h"
 
 using namespace dien;
@@ -77,14 +77,7 @@ TEST_CASE("cuda: a training step makes no device-to-host copy", "[cuda][transfer
   for (const auto& k : kinds)
     for (bool sparse : {true, false}) {
       DYNAMIC_SECTION(k[0] << " " << k[1] << (sparse ? " row-sparse" : " dense") << " embedding gradients") {
-        ModelOptions o = ModelOptions::defaults(k[0]);
-        if (k[0] == "dien") {
-          o.gru_type = k[1];
-          o.use_negsampling = true;
-        }
-        o.dnn_hidden_units = {16, 8};
-        o.att_hidden_units = {8, 4};
-        std::shared_ptr<CtrModel> m = make_model(o, test::small_features());
+        std::shared_ptr<CtrModel> m = test::small_model(k[0], k[1]);
         m->to(Device::cuda(0));
         set_embedding_grad(*m, sparse);
         auto opt = make_optimizer("adam", m->named_parameters(), 1e-2);
