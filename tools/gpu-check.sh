@@ -66,12 +66,13 @@ if [ $build -eq 0 ]; then
   done
   echo "== bench_train --device cuda"
   peer=0
-  PYTHONPATH=.deps/python${PYTHONPATH:+:$PYTHONPATH} python3 -c "import torch, deepctr_torch" 2>/dev/null && peer=1
+  pypath=.deps/python${PYTHONPATH:+:$PYTHONPATH}
+  PYTHONPATH=$pypath python3 -c "import torch, deepctr_torch" 2>/dev/null && peer=1
   for B in 4096 256; do
     timeout 150 build-gpu/bench/bench_train --device cuda -B $B --json >"$out/bench_train_B$B.jsonl" \
       2>"$out/bench_train_B$B.md"
     if [ $peer -eq 1 ]; then
-      PYTHONPATH=.deps/python${PYTHONPATH:+:$PYTHONPATH} timeout 240 python3 bench/peers/deepctr_dien.py \
+      PYTHONPATH=$pypath timeout 240 python3 bench/peers/deepctr_dien.py \
         --device cuda -B $B >"$out/peer_B$B.jsonl" 2>"$out/peer_B$B.md"
     fi
   done

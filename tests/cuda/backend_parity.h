@@ -20,14 +20,17 @@ struct Tol {
 inline Tol tol_for(DType dt) { return dt == DType::F32 ? Tol{1e-5, 1e-6} : Tol{1e-12, 1e-12}; }
 
 // Returns the CPU tensors after the call (to chain calls). skip[i]: tensor i is not compared
-// (its entries are unspecified, e.g. a workspace).
+// (its entries are unspecified, e.g. a workspace). gpu_own (optional): where gpu_own[i] is
+// defined, the GPU side starts from it instead of a copy of tensors[i] (a workspace whose layout
+// is the backend's own); afterwards it holds the GPU side's tensor i for every i.
 inline TensorList require_backend_parity(const std::function<void(Backend&, TensorList&)>& call,
                                          const TensorList& tensors, double rtol, double atol,
-                                         const std::vector<bool>& skip = {}) {
+                                         const std::vector<bool>& skip = {}, TensorList* gpu_own = nullptr) {
   TensorList c, g;
-  for (const auto& t : tensors) {
-    c.push_back(t.detach().clone());
-    g.push_back(t.detach().to(Device::cuda(0)));
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    c.push_back(tensors[i].detach().clone());
+    const bool own = gpu_own && i < gpu_own->size() && (*gpu_own)[i].defined();
+    g.push_back(own ? (*gpu_own)[i] : tensors[i].detach().to(Device::cuda(0)));
   }
   call(backend_for(Device::cpu()), c);
   call(backend_for(Device::cuda(0)), g);
@@ -37,6 +40,7 @@ inline TensorList require_backend_parity(const std::function<void(Backend&, Tens
     REQUIRE(g[i].device() == Device::cuda(0));
     REQUIRE_CLOSE(g[i], c[i], rtol, atol);
   }
+  if (gpu_own) *gpu_own = g;
   return c;
 }
 

@@ -19,36 +19,25 @@ TEST_CASE("cuda lab: every call of every op case matches the CPU", "[lab][cuda][
         Generator g(7);
         lab::Instance inst = c.build(lab::Size::Small, dt, g);
         const lab::Tol tol = inst.tol(dt);
-        std::vector<Tensor> cpu = inst.tensors(), gpu_ws(cpu.size());
+        std::vector<Tensor> cpu = inst.tensors();
         const std::vector<bool> scratch = test::scratch_mask(inst);
         // Outputs that no call has written yet hold nothing specified: compared from the call
         // that writes them on.
         std::vector<bool> skip = scratch;
         for (size_t i = 0; i < inst.args.size(); ++i) skip[i] = skip[i] || inst.args[i].role == lab::Role::Out;
+        TensorList gpu_ws(cpu.size());  // the GPU's own workspaces, from the call that wrote them
         for (const lab::Call& call : inst.calls) {
           INFO(test::call_label(c, dt, call) << " at " << inst.shape);
           test::poison_outputs(inst, call, cpu);
-          std::vector<bool> written(cpu.size(), false);
+          TensorList gpu_own(cpu.size());  // workspaces this call reads but does not write
+          for (size_t i = 0; i < cpu.size(); ++i) gpu_own[i] = scratch[i] ? gpu_ws[i] : Tensor();
           for (int i : call.writes) {
-            written[static_cast<size_t>(i)] = true;
+            gpu_own[static_cast<size_t>(i)] = Tensor();
             if (inst.args[static_cast<size_t>(i)].role == lab::Role::Out) skip[static_cast<size_t>(i)] = false;
           }
-          TensorList cs, gs;
-          for (size_t i = 0; i < cpu.size(); ++i) {
-            cs.push_back(cpu[i].detach().clone());
-            const bool own = scratch[i] && !written[i] && gpu_ws[i].defined();
-            gs.push_back(own ? gpu_ws[i] : cpu[i].detach().to(Device::cuda(0)));
-          }
-          call.fn(backend_for(Device::cpu()), cs);
-          call.fn(backend_for(Device::cuda(0)), gs);
-          for (size_t i = 0; i < cs.size(); ++i) {
-            if (scratch[i]) gpu_ws[i] = gs[i];
-            if (skip[i]) continue;
-            INFO("tensor " << i << " of the call: cpu " << cs[i].describe() << ", gpu " << gs[i].describe());
-            REQUIRE(gs[i].device() == Device::cuda(0));
-            REQUIRE_CLOSE(gs[i], cs[i], tol.rtol, tol.atol);
-          }
-          cpu = cs;
+          cpu = test::require_backend_parity(call.fn, cpu, tol.rtol, tol.atol, skip, &gpu_own);
+          for (size_t i = 0; i < cpu.size(); ++i)
+            if (scratch[i]) gpu_ws[i] = gpu_own[i];
         }
       }
 }
