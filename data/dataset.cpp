@@ -108,7 +108,7 @@ Batch Dataset::gather(const std::vector<int64_t>& order, int64_t begin, int64_t 
     } else {
       std::vector<int64_t> v(static_cast<size_t>(n * keep));
       for (int64_t i = 0; i < n; ++i) std::copy_n(&c.ids[order[begin + i] * w], keep, &v[i * keep]);
-      b.x[name] = from_vector<int64_t>(v, shape, device);
+      b.x[name] = index_tensor(v, shape, device);  // on a GPU, with the host mirror the ops' checks read
     }
   }
   std::vector<float> y(static_cast<size_t>(n));
@@ -117,7 +117,7 @@ Batch Dataset::gather(const std::vector<int64_t>& order, int64_t begin, int64_t 
   if (!groups.empty()) {
     std::vector<int64_t> g(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) g[i] = groups[order[begin + i]];
-    b.groups = from_vector<int64_t>(g, Shape{n}, device);
+    b.groups = index_tensor(g, Shape{n}, device);
   }
   return b;
 }

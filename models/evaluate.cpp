@@ -3,6 +3,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "autograd/functions.h"
 #include "autograd/grad_mode.h"
 #include "models/metrics.h"
 #include "models/trainer.h"
@@ -65,13 +66,23 @@ std::vector<float> predict(const CtrModel& model, const data::Dataset& data, int
   std::vector<float> out;
   out.reserve(order.size());
   Device dev = model.device();
+  // On a GPU the batches' predictions stay on the device and are read 64 batches at a time, one
+  // device-to-host copy, so the host queues batches ahead of the GPU.
+  TensorList pending;
+  auto read = [&] {
+    if (pending.empty()) return;
+    std::vector<float> v = concat(pending, 0).to(Device::cpu()).to(DType::F32).to_vector<float>();
+    out.insert(out.end(), v.begin(), v.end());
+    pending.clear();
+  };
   for (int64_t b = 0; b < data.rows(); b += batch_size) {
     int64_t e = b + std::min(data.rows() - b, batch_size);  // b + batch_size may overflow
     Tensor p = model.predict(data.gather(order, b, e, dev));
     if (p.numel() != e - b) fail("predict", "the model returned ", p.describe(), " for a batch of ", e - b, " rows");
-    std::vector<float> v = p.detach().to(Device::cpu()).to(DType::F32).to_vector<float>();
-    out.insert(out.end(), v.begin(), v.end());
+    pending.push_back(reshape(p.detach(), {p.numel()}));
+    if (dev.is_cpu() || pending.size() >= 64) read();
   }
+  read();
   return out;
 }
 

@@ -28,6 +28,12 @@ void Progress::update(int64_t done, double loss, const std::function<double()>& 
   }
 }
 
+bool Progress::due(int64_t done) const {
+  if (!enabled_) return false;
+  if (tty_) return done >= total_ || std::chrono::steady_clock::now() - last_draw_ >= std::chrono::milliseconds(250);
+  return done * 10 >= total_ * next_tenth_;
+}
+
 void Progress::finish() {
   if (enabled_ && tty_ && drawn_) std::fputc('\n', stderr);
   drawn_ = false;

@@ -16,6 +16,9 @@ class Progress {
   // `auc` is called only when the line is drawn (the running AUC of the epoch so far; NaN or
   // no function: not shown).
   void update(int64_t done, double loss, const std::function<double()>& auc = {});
+  // Whether update(done, ...) would draw now: fit() reads the device's losses and predictions
+  // only then (and every kReadEvery steps, and at the epoch's end).
+  bool due(int64_t done) const;
   void finish();  // ends the in-place line
 
  private:

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <numeric>
 
+#include "autograd/functions.h"
 #include "autograd/grad_mode.h"
 #include "core/rng.h"
 #include "kernels/dispatch.h"
@@ -68,6 +69,45 @@ std::vector<float> host_predictions(const Tensor& logits, bool binary) {
   return z;
 }
 
+// The losses and predictions of the steps not read yet. On a GPU they stay on the device and are
+// read together, two device-to-host copies, when the progress line is drawn, every kReadEvery
+// steps and at the epoch's end: the host queues steps ahead of the GPU instead of waiting for each
+// step's loss. On the CPU reading costs nothing, and fit() reads after every step.
+class PendingSteps {
+ public:
+  static constexpr size_t kReadEvery = 64;
+  void add(const Tensor& loss, const Tensor& logits, int64_t step, int64_t rows) {
+    losses_.push_back(reshape(loss.detach(), {1}));
+    logits_.push_back(reshape(logits.detach(), {logits.numel()}));
+    steps_.push_back(step);
+    rows_.push_back(rows);
+  }
+  size_t size() const { return steps_.size(); }
+  // Adds each step's objective (its loss, times its rows for a mean loss) and appends the
+  // predictions; fails naming the first step whose loss is not finite.
+  void read(int epoch, bool binary, bool sum_reduction, double& objective, std::vector<float>& preds) {
+    if (steps_.empty()) return;
+    NoGradGuard no_grad;
+    const std::vector<double> lv = concat(losses_, 0).to(Device::cpu()).to(DType::F64).to_vector<double>();
+    for (size_t i = 0; i < lv.size(); ++i) {
+      if (!std::isfinite(lv[i]))
+        fail("fit", "epoch ", epoch, " step ", steps_[i], ": the loss is ",
+             std::isnan(lv[i]) ? "NaN" : lv[i] > 0 ? "+inf" : "-inf");
+      objective += sum_reduction ? lv[i] : lv[i] * static_cast<double>(rows_[i]);
+    }
+    const std::vector<float> p = host_predictions(concat(logits_, 0), binary);
+    preds.insert(preds.end(), p.begin(), p.end());
+    losses_.clear();
+    logits_.clear();
+    steps_.clear();
+    rows_.clear();
+  }
+
+ private:
+  TensorList losses_, logits_;
+  std::vector<int64_t> steps_, rows_;
+};
+
 TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::Dataset* val, const FitOptions& o) {
   o.validate();
   if (train.rows() == 0) fail("fit", "the training set has no rows");
@@ -123,6 +163,7 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
     double objective = 0;
     const bool sum_reduction = model.options().loss_reduction == "sum";
     detail::Progress progress(epoch, o.epochs, n, o.verbose > 0);
+    PendingSteps pending;
     for (int64_t b = 0; b < n; b += o.batch_size) {
       int64_t e = b + std::min(n - b, o.batch_size);  // b + batch_size may overflow
       data::Batch batch = train.gather(order, b, e, dev);
@@ -132,12 +173,10 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
       loss.backward();
       opt->step();
       ++st.global_step;
-      double lv = loss.item();
-      if (!std::isfinite(lv)) fail("fit", "epoch ", epoch, " step ", st.global_step, ": the loss is ", lv);
-      objective += sum_reduction ? lv : lv * static_cast<double>(e - b);
-      std::vector<float> p = host_predictions(r.logits, binary);
-      preds.insert(preds.end(), p.begin(), p.end());
+      pending.add(loss, r.logits, st.global_step, e - b);
       for (int64_t i = b; i < e; ++i) labels.push_back(train.labels[static_cast<size_t>(order[i])]);
+      if (!(dev.is_cpu() || e == n || pending.size() >= PendingSteps::kReadEvery || progress.due(e))) continue;
+      pending.read(epoch, binary, sum_reduction, objective, preds);
       progress.update(e, objective / static_cast<double>(e), [&] {
         if (!binary) return static_cast<double>(NAN);
         try {  // the running AUC of this epoch's predictions (made before each batch's update)

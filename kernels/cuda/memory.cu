@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 // CUDA backend memory: allocation through the caching allocator, and copies between host and
-// device. Copies are ordered on the device's stream; a copy that touches host memory waits for
-// completion before returning (the host buffer may be reused or freed right after), and each
-// device-to-host copy is counted (device_to_host_copies: a training step should make none).
+// device. Copies are ordered on the device's stream. A device-to-host copy waits for completion
+// and is counted (device_to_host_copies: a training step should make none). A host-to-device copy
+// from pageable memory (all of dien's host memory) does not wait: cudaMemcpyAsync returns once the
+// driver has staged the source, so the host may reuse or free it at once (PyTorch's non_blocking
+// copies rely on the same), and the host goes on queueing work; from page-locked memory (a caller's
+// cudaHostRegister'ed buffer) the copy reads the source later, and waits for completion.
 #include <atomic>
 #include <memory>
 
@@ -36,6 +39,17 @@ struct Event {  // destroyed when done with (a pending event is released once it
 
 uint64_t device_to_host_copies() { return g_d2h.load(std::memory_order_relaxed); }
 
+namespace {
+bool page_locked(const void* host) {
+  cudaPointerAttributes a{};
+  if (cudaPointerGetAttributes(&a, host) != cudaSuccess) {
+    (void)cudaGetLastError();  // CUDA before 11 refuses a pointer it does not know: pageable
+    return false;
+  }
+  return a.type == cudaMemoryTypeHost;
+}
+}  // namespace
+
 void CudaBackend::copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes) {
   if (nbytes == 0) return;
   Device on = dst_dev.is_cuda() ? dst_dev : src_dev;
@@ -66,7 +80,8 @@ void CudaBackend::copy_bytes(void* dst, Device dst_dev, const void* src, Device 
   }
   if (kind == cudaMemcpyDeviceToHost) g_d2h.fetch_add(1, std::memory_order_relaxed);
   DIEN_CUDA_CHECK("copy", cudaMemcpyAsync(dst, src, nbytes, kind, stream()));
-  if (kind != cudaMemcpyDeviceToDevice) DIEN_CUDA_CHECK("copy", cudaStreamSynchronize(stream()));
+  if (kind == cudaMemcpyDeviceToHost || (kind == cudaMemcpyHostToDevice && page_locked(src)))
+    DIEN_CUDA_CHECK("copy", cudaStreamSynchronize(stream()));
 }
 
 }  // namespace dien::cuda

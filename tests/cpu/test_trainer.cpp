@@ -212,3 +212,14 @@ TEST_CASE("trainer: bad options are named", "[trainer][cpu]") {
   require_error([&] { fit(m, train, o); }, {"batch_size"});
   require_error([&] { evaluate_predictions({1, 0}, {0.5f, NAN}, {}, "binary"); }, {"prediction 1", "diverge"});
 }
+
+// A loss that is not finite stops the run, naming the epoch and the step that made it (on a GPU
+// fit() reads the losses some steps later: tests/cuda/test_transfers.cpp checks it names the same).
+TEST_CASE("trainer: a loss that is not finite names its step", "[trainer][cpu]") {
+  auto train = test::tiny_dataset(640, 12);
+  train.columns["price"].values[300] = NAN;  // row 300: step 5 of 64-row batches in order
+  TinyCtrModel m(test::tiny_options(), test::tiny_features());
+  FitOptions o = quiet(1);
+  o.shuffle = false;
+  require_error([&] { fit(m, train, o); }, {"epoch 1 step 5: the loss is NaN"});
+}

@@ -8,6 +8,7 @@
 #include "kernels/dispatch.h"
 #include "layers/embedding.h"
 #include "models/trainer.h"
+#include "tests/cpu/tiny_ctr_model.h"
 #include "tests/cuda/model_util.h"
 #include "tests/cuda/parity.h"
 
@@ -70,8 +71,8 @@ TEST_CASE("cuda: host mirrors of ids and lengths read back without a device copy
 
 // The issue's target: a whole training step (zero_grad, forward, the loss with its auxiliary and
 // L2 terms, backward, the optimizer's step) makes no device-to-host copy, for every model kind;
-// the ops' host-side checks of ids and lengths read the batch's mirrors. (Reading the loss, as
-// fit() does for its progress line, is one more, outside the step.)
+// the ops' host-side checks of ids and lengths read the batch's mirrors. (fit() reads the losses
+// and predictions of many steps at once: the next test.)
 TEST_CASE("cuda: a training step makes no device-to-host copy", "[cuda][transfers][models]") {
   const std::string kinds[][2] = {{"dien", "AUGRU"}, {"dien", "GRU"}, {"din", ""}, {"base", ""}};
   for (const auto& k : kinds)
@@ -97,4 +98,36 @@ TEST_CASE("cuda: a training step makes no device-to-host copy", "[cuda][transfer
         }
       }
     }
+}
+
+// fit() and predict() on a GPU read the device's losses and predictions 64 steps or batches at a
+// time (and at the epoch's end, and when the progress line is drawn): 100 steps of a silent epoch
+// are two reads of two copies each; 10 batches of predict() one copy. The results equal the
+// CPU's, and a loss that is not finite still names its step.
+TEST_CASE("cuda: fit and predict read the device a few times an epoch", "[cuda][transfers][models]") {
+  const data::Dataset train = test::tiny_dataset(800, 21);
+  FitOptions o;
+  o.epochs = 1;
+  o.batch_size = 8;
+  o.lr = 0.02;
+  o.verbose = 0;
+  o.shuffle = false;
+  test::TinyCtrModel cpu(test::tiny_options(), test::tiny_features()), gpu(test::tiny_options(), test::tiny_features());
+  gpu.to(Device::cuda(0));
+  const TrainerState want = fit(cpu, train, o);
+  const uint64_t n0 = cuda_device_to_host_copies();
+  const TrainerState got = fit(gpu, train, o);
+  REQUIRE(cuda_device_to_host_copies() == n0 + 4);
+  REQUIRE(got.global_step == 100);
+  REQUIRE(got.history.at(0).train_objective == Approx(want.history.at(0).train_objective).epsilon(1e-4));
+  REQUIRE(got.history.at(0).train_auc == Approx(want.history.at(0).train_auc).epsilon(1e-4));
+  const uint64_t n1 = cuda_device_to_host_copies();
+  const std::vector<float> p = predict(gpu, train, 80);
+  REQUIRE(cuda_device_to_host_copies() == n1 + 1);
+  const std::vector<float> q = predict(cpu, train, 80);
+  REQUIRE(p.size() == q.size());
+  for (size_t i = 0; i < p.size(); ++i) REQUIRE(p[i] == Approx(q[i]).margin(1e-4));
+  data::Dataset bad = train;
+  bad.columns["price"].values[300] = NAN;  // row 300: step 38 of 8-row batches in order
+  test::require_error([&] { fit(gpu, bad, o); }, {"epoch 1 step 38: the loss is NaN"});
 }
