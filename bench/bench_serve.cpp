@@ -10,7 +10,14 @@
 // T = 100), randomly initialised (same compute as a trained one), vocabularies of string ids (so
 // the session maps strings as a service would); or --model DIR, a trained checkpoint.
 //
-//   bench_serve [--json] [--quick] [--model DIR] [--isa auto|avx512|avx2|generic]
+//   --device cuda    also the Predictor on a GPU (impl predictor-cuda: the batch copied to the
+//                    device in the call, the scores back), with kernel launches and
+//                    device-to-host copies per call, and a row "launch": the host time of one
+//                    1-element op, back to back (what each launch costs). launch_share = launches
+//                    x that / p50 says whether launch overhead dominates a request, the measure
+//                    that decides on CUDA graphs for serving (docs/cuda.md).
+//
+//   bench_serve [--json] [--quick] [--model DIR] [--isa auto|avx512|avx2|generic] [--device cpu|cuda]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -23,9 +30,12 @@
 #include <thread>
 #include <vector>
 
+#include "autograd/functions.h"
+#include "autograd/grad_mode.h"
 #include "core/rng.h"
 #include "core/threads.h"
 #include "data/amazon_format.h"
+#include "kernels/dispatch.h"
 #include "models/checkpoint.h"
 #include "models/predictor.h"
 #include "serve/session.h"
@@ -41,6 +51,7 @@ struct Options {
   double seconds = 0;                          // per case (default 2, --quick 0.3)
   bool naive = true;                           // --no-naive: the session only (profiling)
   std::string data;                            // window mode: histories from an Amazon-format file
+  std::string device = "cpu";                  // cuda: also the Predictor on the GPU
   bool run(const char* mode) const { return only.empty() || only == mode; }
 };
 
@@ -164,6 +175,7 @@ struct Row {
   int64_t K, T;
   int threads;
   Stats s;
+  double launches = NAN, d2h = NAN, launch_share = NAN;  // per call, on a GPU
 };
 
 void print(const std::vector<Row>& rows, const Options& o, const std::string& model, const char* isa) {
@@ -172,6 +184,11 @@ void print(const std::vector<Row>& rows, const Options& o, const std::string& mo
       nlohmann::json j{{"mode", r.mode},     {"impl", r.impl}, {"model", model}, {"K", r.K},
                        {"T", r.T},           {"threads", r.threads}, {"p50_us", r.s.p50}, {"p99_us", r.s.p99},
                        {"qps", r.s.qps},     {"calls", r.s.calls}, {"isa", isa}};
+      if (!std::isnan(r.launches)) {
+        j["launches_per_call"] = r.launches;
+        j["d2h_copies_per_call"] = r.d2h;
+        j["launch_share"] = r.launch_share;
+      }
       std::printf("%s\n", j.dump().c_str());
     }
     return;
@@ -181,6 +198,14 @@ void print(const std::vector<Row>& rows, const Options& o, const std::string& mo
   for (const Row& r : rows)
     std::printf("| %s | %s | %lld | %lld | %d | %.1f | %.1f | %.0f |\n", r.mode.c_str(), r.impl.c_str(),
                 static_cast<long long>(r.K), static_cast<long long>(r.T), r.threads, r.s.p50, r.s.p99, r.s.qps);
+  bool gpu = false;
+  for (const Row& r : rows) gpu = gpu || !std::isnan(r.launches);
+  if (!gpu) return;
+  std::printf("\n| mode | impl | K | launches/call | d2h copies/call | launch share of p50 |\n|---|---|---|---|---|---|\n");
+  for (const Row& r : rows)
+    if (!std::isnan(r.launches))
+      std::printf("| %s | %s | %lld | %.0f | %.0f | %.0f%% |\n", r.mode.c_str(), r.impl.c_str(),
+                  static_cast<long long>(r.K), r.launches, r.d2h, 100 * r.launch_share);
 }
 
 // The approximate sliding window's error: users whose streams run past maxlen, events appended
@@ -286,9 +311,10 @@ int main(int argc, char** argv) {
     else if (a == "--no-naive") o.naive = false;
     else if (a == "--data" && i + 1 < argc) o.data = argv[++i];
     else if (a == "--seconds" && i + 1 < argc) o.seconds = std::atof(argv[++i]);
+    else if (a == "--device" && i + 1 < argc) o.device = argv[++i];
     else {
       std::fprintf(stderr,
-                   "usage: bench_serve [--json] [--quick] [--model DIR] [--isa auto|avx512|avx2|generic]\n"
+                   "usage: bench_serve [--json] [--quick] [--model DIR] [--isa auto|avx512|avx2|generic] [--device cpu|cuda]\n"
                    "                   [--mode single|candidates|append|cached|threads|window] [--seconds S] [--no-naive]\n"
                    "                   [--data FILE]  (window: histories from a DIEN Amazon-format file)\n");
       return 2;
@@ -304,6 +330,27 @@ int main(int argc, char** argv) {
     so.user_cache_capacity = 100000;
     auto session = serve::Session::from_model(b.model, b.slot, so);
     Predictor naive(b.model, 1);
+    // --device cuda: the same weights (the same seed, or the same checkpoint) on the GPU.
+    const Device dev = Device::parse(o.device);
+    std::shared_ptr<CtrModel> gpu_model;
+    if (dev.is_cuda()) {
+      gpu_model = make_bench_model(o).model;
+      gpu_model->to(dev);
+      gpu_model->eval();
+    }
+    std::unique_ptr<Predictor> on_gpu = gpu_model ? std::make_unique<Predictor>(gpu_model, 1) : nullptr;
+    double op_us = NAN;  // host time of one 1-element op on the GPU, back to back
+    if (on_gpu) {
+      NoGradGuard no_grad;
+      Tensor x = full({1}, 0.5, DType::F32, dev);
+      const int n = o.quick ? 2000 : 20000;
+      for (int i = 0; i < 100; ++i) x = relu(x);
+      cuda_synchronize();
+      const auto t0 = Clock::now();
+      for (int i = 0; i < n; ++i) x = relu(x);
+      cuda_synchronize();
+      op_us = std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / n;
+    }
     const std::string model_name = o.model_dir.empty() ? "dien-augru-aux-e18-dnn200x80-T100" : o.model_dir;
     std::vector<Row> rows;
     Generator g(7);
@@ -334,6 +381,25 @@ int main(int argc, char** argv) {
           [&](int i) { naive.predict(batches[static_cast<size_t>(i) % batches.size()], out.data(), out.size()); },
           secs, K >= 1000 ? 5 : 20, K >= 1000 ? 2 : 20);
       rows.push_back({mode, "naive", K, T, 1, n});
+      if (!on_gpu) continue;
+      auto call = [&](int i) {
+        on_gpu->predict(batches[static_cast<size_t>(i) % batches.size()].to(dev), out.data(), out.size());
+      };
+      Stats gs = measure(call, secs, 20, 20);
+      const uint64_t l0 = cuda_kernel_launches(), c0 = cuda_device_to_host_copies();
+      call(0);
+      Row gr{mode, "predictor-cuda", K, T, 1, gs};
+      gr.launches = static_cast<double>(cuda_kernel_launches() - l0);
+      gr.d2h = static_cast<double>(cuda_device_to_host_copies() - c0);
+      gr.launch_share = gr.launches * op_us / gs.p50;
+      rows.push_back(gr);
+    }
+    if (on_gpu) {
+      Row lr{"launch", "1-element op", 1, 0, 1, Stats{op_us, op_us, 1e6 / op_us, 0}};
+      lr.launches = 1;
+      lr.d2h = 0;
+      lr.launch_share = 1;
+      rows.push_back(lr);
     }
 
     // append: one event for cached users whose histories are half full (one extractor step).

@@ -81,6 +81,7 @@ void cuda_set_allow_tf32(bool on) { cuda::set_allow_tf32(on); }
 void cuda_set_poison_allocations(bool on) { cuda::set_poison_allocations(on); }
 void set_deterministic(bool on) { cuda::set_deterministic(on); }
 uint64_t cuda_device_to_host_copies() { return cuda::device_to_host_copies(); }
+uint64_t cuda_kernel_launches() { return cuda::kernel_launches(); }
 #else
 CudaMemoryStats cuda_memory_stats(int) { return {}; }
 void cuda_empty_cache() {}
@@ -89,6 +90,7 @@ void cuda_set_allow_tf32(bool) {}
 void cuda_set_poison_allocations(bool) {}
 void set_deterministic(bool) {}  // the CPU kernels are deterministic already
 uint64_t cuda_device_to_host_copies() { return 0; }
+uint64_t cuda_kernel_launches() { return 0; }
 #endif
 
 }  // namespace dien

@@ -30,5 +30,8 @@ void cuda_set_poison_allocations(bool on);  // fill new GPU allocations with NaN
 void set_deterministic(bool on);
 // Device-to-host copies the CUDA backend has made (each waits for the GPU); 0 without CUDA.
 uint64_t cuda_device_to_host_copies();
+// Kernel launches the CUDA backend has made (every <<<...>>> launch and cuBLAS GEMM call); 0
+// without CUDA. bench_predict --device cuda reports them per request.
+uint64_t cuda_kernel_launches();
 
 }  // namespace dien

@@ -7,7 +7,9 @@
 #  4. runs the GPU benchmarks that exist (bench_ops, bench_augru --quick for AUGRU and GRU,
 #     bench_train --device cuda at B = 4096 and 256 with its device-to-host copies per step, and
 #     DeepCTR-Torch's DIEN on the same card where PyTorch and deepctr_torch import, e.g. from
-#     .deps/python after tools/pack-deps.sh);
+#     .deps/python after tools/pack-deps.sh; bench_serve --device cuda: one request through the
+#     Predictor on the GPU, its kernel launches and their share of the latency, which decides
+#     on CUDA graphs for serving);
 #  5. runs compute-sanitizer's memcheck, racecheck and synccheck over the CUDA kernel tests
 #     ([kernel]: the lab's every call of every op case and the direct kernel tests), each within
 #     DIEN_SANITIZER_TIMEOUT seconds (default 90; DIEN_SANITIZE=0 skips them);
@@ -76,6 +78,9 @@ if [ $build -eq 0 ]; then
         --device cuda -B $B >"$out/peer_B$B.jsonl" 2>"$out/peer_B$B.md"
     fi
   done
+  echo "== bench_serve --device cuda"
+  timeout 120 build-gpu/bench/bench_serve --device cuda --quick --mode single >"$out/bench_serve_single.md" 2>&1
+  timeout 120 build-gpu/bench/bench_serve --device cuda --quick --mode candidates >"$out/bench_serve_candidates.md" 2>&1
   if [ "${DIEN_SANITIZE:-1}" != 0 ]; then
     san=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
     for tool in memcheck racecheck synccheck; do
@@ -154,6 +159,14 @@ fi
       echo
       cat "$out/bench_train_B$B.md"
       [ -s "$out/peer_B$B.md" ] && { echo; echo "DeepCTR-Torch on the same card:"; echo; cat "$out/peer_B$B.md"; }
+      echo
+    fi
+  done
+  for mode in single candidates; do
+    if [ -s "$out/bench_serve_$mode.md" ]; then
+      echo "## bench_serve --device cuda --quick --mode $mode (CPU session, CPU Predictor, GPU Predictor)"
+      echo
+      cat "$out/bench_serve_$mode.md"
       echo
     fi
   done

@@ -6,9 +6,18 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <atomic>
+#include <cstdint>
+
 #include "core/error.h"
 
 namespace dien::cuda {
+
+// Kernel launches so far (launch_count.cu; kernel_launches() in cuda_runtime_api.h): every
+// <<<...>>> launch, counted by DIEN_LAUNCH_CHECK, and every cuBLAS GEMM call (count_launch() at
+// the call). What a request or a training step costs in launches.
+extern std::atomic<uint64_t> g_kernel_launches;
+inline void count_launch() { g_kernel_launches.fetch_add(1, std::memory_order_relaxed); }
 
 [[noreturn]] void throw_cuda_error(const char* op, const char* call, cudaError_t err, const char* file, int line);
 [[noreturn]] void throw_cublas_error(const char* op, const char* call, cublasStatus_t st, const char* file, int line);
@@ -33,6 +42,7 @@ namespace dien::cuda {
 // asynchronous faults surface at the next synchronising call, which is checked too.
 #define DIEN_LAUNCH_CHECK(op)                                                                   \
   do {                                                                                          \
+    ::dien::cuda::count_launch();                                                               \
     cudaError_t _e = cudaPeekAtLastError();                                                     \
     if (_e != cudaSuccess) {                                                                    \
       cudaGetLastError();                                                                       \

@@ -26,5 +26,8 @@ void set_deterministic(bool on);    // sort-based, atomic-free embedding backwar
 // Device-to-host copies made by the CUDA backend since the process started (each one waits for
 // the device: what a training step should not do).
 uint64_t device_to_host_copies();
+// Kernel launches made since the process started: every <<<...>>> launch and every cuBLAS GEMM
+// call (launch_count.cu).
+uint64_t kernel_launches();
 
 }  // namespace dien::cuda

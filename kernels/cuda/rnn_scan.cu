@@ -433,11 +433,13 @@ __global__ void fill_kernel(S* p, int64_t n, S v) {
 void gemm_cm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const float* A, int lda,
              const float* Bm, int ldb, float* C, int ldc, const char* op) {
   const float one = 1.f, zero = 0.f;
+  count_launch();
   DIEN_CUBLAS_CHECK(op, cublasSgemm(cublas(), ta, tb, m, n, k, &one, A, lda, Bm, ldb, &zero, C, ldc));
 }
 void gemm_cm(cublasOperation_t ta, cublasOperation_t tb, int m, int n, int k, const double* A, int lda,
              const double* Bm, int ldb, double* C, int ldc, const char* op) {
   const double one = 1.0, zero = 0.0;
+  count_launch();
   DIEN_CUBLAS_CHECK(op, cublasDgemm(cublas(), ta, tb, m, n, k, &one, A, lda, Bm, ldb, &zero, C, ldc));
 }
 void gemv_cm(int m, int n, const float* A, int lda, const float* x, float* y, const char* op) {

@@ -7,6 +7,7 @@
 
 #include "kernels/dispatch.h"
 #include "layers/embedding.h"
+#include "models/predictor.h"
 #include "models/trainer.h"
 #include "tests/cpu/tiny_ctr_model.h"
 #include "tests/cuda/model_util.h"
@@ -130,4 +131,39 @@ TEST_CASE("cuda: fit and predict read the device a few times an epoch", "[cuda][
   data::Dataset bad = train;
   bad.columns["price"].values[300] = NAN;  // row 300: step 38 of 8-row batches in order
   test::require_error([&] { fit(gpu, bad, o); }, {"epoch 1 step 38: the loss is NaN"});
+}
+
+// dien::cuda_kernel_launches counts every kernel launch and cuBLAS GEMM call (bench_serve
+// --device cuda reports them per request): one per elementwise op or GEMM, and a Predictor call
+// makes the same number each time, with one device-to-host copy (the scores).
+TEST_CASE("cuda: kernel launches are counted; a prediction makes the same number each time", "[cuda][transfers]") {
+  Generator g(43);
+  const Tensor a = test::rand_tensor({6, 5}, g, DType::F32).to(Device::cuda(0));
+  const Tensor b = test::rand_tensor({5, 4}, g, DType::F32).to(Device::cuda(0));
+  NoGradGuard no_grad;
+  uint64_t n0 = cuda_kernel_launches();
+  Tensor r = relu(a);
+  REQUIRE(cuda_kernel_launches() == n0 + 1);
+  n0 = cuda_kernel_launches();
+  Tensor m = matmul(a, b);
+  REQUIRE(cuda_kernel_launches() == n0 + 1);
+  std::shared_ptr<CtrModel> model = test::small_model("dien", "AUGRU");
+  model->to(Device::cuda(0));
+  model->eval();
+  Predictor pred(model);
+  Generator bg(5);
+  const data::Batch batch = test::small_batch(bg, {5, 0, 3, 1});
+  std::vector<uint64_t> launches, copies;
+  for (int call = 0; call < 3; ++call) {
+    const uint64_t l0 = cuda_kernel_launches(), c0 = cuda_device_to_host_copies();
+    std::vector<float> p = pred.predict(batch.to(Device::cuda(0)));
+    REQUIRE(p.size() == 4);
+    launches.push_back(cuda_kernel_launches() - l0);
+    copies.push_back(cuda_device_to_host_copies() - c0);
+  }
+  INFO("launches per call " << launches[0]);
+  REQUIRE(launches[0] > 10);
+  REQUIRE(launches[1] == launches[0]);
+  REQUIRE(launches[2] == launches[0]);
+  REQUIRE(copies == std::vector<uint64_t>{1, 1, 1});
 }

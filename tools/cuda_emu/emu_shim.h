@@ -25,8 +25,9 @@
 
 #include "kernels/cuda/check.h"
 #undef DIEN_LAUNCH_CHECK
-#define DIEN_LAUNCH_CHECK(op) \
-  do {                        \
+#define DIEN_LAUNCH_CHECK(op)  \
+  do {                         \
+    ::dien::cuda::count_launch(); \
   } while (0)
 
 namespace emu {
