@@ -5,6 +5,8 @@
 // both, the gradient of every input that requires grad. GPU allocations are NaN-poisoned by
 // tests/mains/cuda_main.cpp, so unwritten elements show up as mismatches.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "kernels/dispatch.h"
@@ -28,9 +30,19 @@ inline Tensor fresh_leaf(const Tensor& x, Device d) {
   return t;
 }
 
-// rtol/atol: |gpu - cpu| <= atol + rtol*|cpu| elementwise.
+// The scale of a tensor's entries: max(1, max |x|).
+inline double magnitude(const Tensor& x) {
+  double m = 1;
+  for (double v : x.detach().to(Device::cpu()).to(DType::F64).to_vector<double>()) m = std::max(m, std::abs(v));
+  return m;
+}
+
+// rtol/atol: |gpu - cpu| <= atol + rtol*|cpu| elementwise. atol_by_magnitude: atol is relative
+// to each tensor's magnitude() (for results that sum many terms, whose cancelled entries keep
+// the rounding error of the large ones).
 inline void require_parity(const std::function<TensorList(const TensorList&)>& fn, const TensorList& inputs,
-                           double rtol = 1e-5, double atol = 1e-6, uint64_t seed = 99) {
+                           double rtol = 1e-5, double atol = 1e-6, uint64_t seed = 99, bool atol_by_magnitude = false) {
+  auto atol_of = [&](const Tensor& want) { return atol_by_magnitude ? atol * magnitude(want) : atol; };
   const Device gpu = Device::cuda(0);
   TensorList in_c, in_g;
   for (const auto& x : inputs) {
@@ -44,7 +56,7 @@ inline void require_parity(const std::function<TensorList(const TensorList&)>& f
   for (size_t i = 0; i < out_c.size(); ++i) {
     INFO("output " << i << ": cpu " << out_c[i].describe() << ", gpu " << out_g[i].describe());
     REQUIRE(out_g[i].device() == gpu);
-    REQUIRE_CLOSE(out_g[i], out_c[i], rtol, atol);
+    REQUIRE_CLOSE(out_g[i], out_c[i], rtol, atol_of(out_c[i]));
     if (!out_c[i].requires_grad()) continue;
     Tensor w = uniform(out_c[i].shape(), 0.5, 1.5, g, out_c[i].dtype());
     Tensor lc = sum(mul(out_c[i], w)), lg = sum(mul(out_g[i], w.to(gpu)));
@@ -58,7 +70,7 @@ inline void require_parity(const std::function<TensorList(const TensorList&)>& f
     if (!in_c[i].defined() || !in_c[i].requires_grad()) continue;
     INFO("gradient of input " << i << " " << in_c[i].describe());
     REQUIRE(in_c[i].grad().defined() == in_g[i].grad().defined());
-    if (in_c[i].grad().defined()) REQUIRE_CLOSE(in_g[i].grad(), in_c[i].grad(), rtol, atol);
+    if (in_c[i].grad().defined()) REQUIRE_CLOSE(in_g[i].grad(), in_c[i].grad(), rtol, atol_of(in_c[i].grad()));
   }
 }
 
