@@ -28,6 +28,32 @@ namespace {
 constexpr int64_t kGemmSerialFlops = 1 << 18;
 constexpr int64_t kPanel = 64, kRowPanel = 256, kKPanel = 1024;
 
+// dst [cols, rows] (contiguous) = the transpose of src [rows, cols] with row stride ld: a weight
+// made op(b) = Wᵀ for the tile kernels, which read b row-major.
+void transpose_into(const float* src, int64_t rows, int64_t cols, int64_t ld, std::vector<float>& dst) {
+  dst.resize(static_cast<size_t>(std::max<int64_t>(rows * cols, 1)));
+  for (int64_t j = 0; j < rows; ++j)
+    for (int64_t k = 0; k < cols; ++k) dst[static_cast<size_t>(k * rows + j)] = src[j * ld + k];
+}
+
+// rows(r, m) over rows [0, R) of each of `groups` groups (group g: rows g*R .. g*R + R - 1), in
+// panels of rows on the pool when the product is large (flops = its multiply-adds), else serially
+// a group at a time: the split of the layers' products (linear_forward, matmul_dact).
+template <class F>
+void row_panels(int64_t groups, int64_t R, int64_t flops, F&& rows) {
+  if (flops < kGemmSerialFlops) {
+    for (int64_t g = 0; g < groups; ++g) rows(g * R, R);
+    return;
+  }
+  const int64_t rp = R >= 4 * kRowPanel ? kRowPanel : kPanel, per = (R + rp - 1) / rp;
+  parallel_for(groups * per, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t g = p / per, r = (p % per) * rp;
+      rows(g * R + r, std::min(rp, R - r));
+    }
+  });
+}
+
 // One product. a: [M,K] (or [K,M] if ta), b: [K,N] (or [N,K] if tb), c: [M,N] with row stride ldc.
 template <class T>
 void gemm_block(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64_t N, int64_t K, T alpha, T beta,
@@ -41,9 +67,7 @@ void gemm_block(const T* a, bool ta, const T* b, bool tb, T* c, int64_t M, int64
       int64_t ldk = ldb;
       if (tb) {
         thread_local std::vector<float> bt;
-        bt.resize(static_cast<size_t>(std::max<int64_t>(K * N, 1)));
-        for (int64_t j = 0; j < N; ++j)
-          for (int64_t k = 0; k < K; ++k) bt[static_cast<size_t>(k * N + j)] = b[j * ldb + k];
+        transpose_into(b, N, K, ldb, bt);
         bk = bt.data();
         ldk = N;
       }
@@ -140,9 +164,8 @@ void CpuBackend::linear_forward(const Tensor& x, const Tensor& w, const Tensor* 
   }
   const int64_t R = x.size(0), D = x.size(1), H = w.size(0);
   const float* wp = w.data<float>();
-  std::vector<float> wt(static_cast<size_t>(std::max<int64_t>(D * H, 1)));
-  for (int64_t j = 0; j < H; ++j)
-    for (int64_t k = 0; k < D; ++k) wt[static_cast<size_t>(k * H + j)] = wp[j * D + k];
+  std::vector<float> wt;
+  transpose_into(wp, H, D, D, wt);
   const float* xp = x.data<float>();
   const float* bias = b ? b->data<float>() : nullptr;
   const float* ip = init ? init->data<float>() : nullptr;
@@ -154,18 +177,7 @@ void CpuBackend::linear_forward(const Tensor& x, const Tensor& w, const Tensor* 
     kern.gemm_any(false, m, H, D, xp + r * D, D, wt.data(), H, yp + r * H, H, ip ? ip + (r % Ri) * H : nullptr, H,
                   bias, a);
   };
-  const int64_t groups = Ri > 0 ? R / Ri : 0;
-  if (R * H * std::max<int64_t>(D, 1) < kGemmSerialFlops) {
-    for (int64_t g = 0; g < groups; ++g) rows(g * Ri, Ri);
-    return;
-  }
-  const int64_t rp = Ri >= 4 * kRowPanel ? kRowPanel : kPanel, per = (Ri + rp - 1) / rp;
-  parallel_for(groups * per, 1, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t g = p / per, r = (p % per) * rp;
-      rows(g * Ri + r, std::min(rp, Ri - r));
-    }
-  });
+  row_panels(Ri > 0 ? R / Ri : 0, Ri, R * H * std::max<int64_t>(D, 1), rows);
 }
 
 // float32 with the instruction set's kernels: row panels of gemm_dact (g w with act' applied to
@@ -185,14 +197,7 @@ void CpuBackend::matmul_dact(const Tensor& g, const Tensor& w, const Tensor& y, 
   auto rows = [&](int64_t r, int64_t m) {
     kern.gemm_dact(m, D, H, gp + r * H, H, wp, D, op + r * D, D, yp + r * D, D, a);
   };
-  if (R * D * std::max<int64_t>(H, 1) < kGemmSerialFlops) {
-    rows(0, R);
-    return;
-  }
-  const int64_t rp = R >= 4 * kRowPanel ? kRowPanel : kPanel;
-  parallel_for((R + rp - 1) / rp, 1, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) rows(p * rp, std::min(rp, R - p * rp));
-  });
+  row_panels(1, R, R * D * std::max<int64_t>(H, 1), rows);
 }
 
 }  // namespace dien::cpu
