@@ -396,11 +396,11 @@ int run(int argc, char** argv) {
                o.model.c_str(), gru.c_str(), mo.use_negsampling ? "neg" : "-", (long long)o.B, (long long)o.T,
                (long long)H, (long long)o.vocab, threads, o.device.c_str(), o.compete, step, median(fwd_ms),
                median(bwd_ms), median(opt_ms), sps);
-  if (gpu)
+  if (gpu) {
     std::fprintf(table, "device-to-host copies per step (forward, backward, optimizer; the loss read not counted): %.2f\n",
                  static_cast<double>(d2h) / std::max(1, o.steps));
-  if (gpu)
     std::fprintf(table, "pipelined (steps back to back, one sync at the end): %.0f samples/s\n", pipelined_sps);
+  }
   return 0;
 }
 

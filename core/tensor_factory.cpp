@@ -46,7 +46,9 @@ Tensor index_tensor(const std::vector<int64_t>& ids, const Shape& shape, Device 
   Tensor host = host_tensor(ids, shape, Device::cpu());
   if (device.is_cpu()) return host;
   Tensor t = host.to(device);
-  t.set_host_mirror(host);
+  // The mirror is `host` itself: only this function holds it, so nothing writes it afterwards
+  // (set_host_mirror would copy it once more).
+  t.impl()->storage->set_host_mirror(host.impl()->storage);
   return t;
 }
 

@@ -24,14 +24,17 @@ int64_t Batch::size() const {
 }
 
 Batch Batch::to(Device device) const {
+  // Ids, lengths and groups are read on the host (the ops' checks, the metrics): from a kept copy,
+  // not the device (as Dataset::gather's index_tensor columns).
+  auto moved = [&](const Tensor& v) {
+    Tensor t = v.to(device);
+    if (!device.is_cpu() && v.device().is_cpu() && is_integral(v.dtype())) t.set_host_mirror(v);
+    return t;
+  };
   Batch b;
-  for (const auto& [k, v] : x) {
-    b.x[k] = v.to(device);
-    // Ids and lengths are read on the host by the ops' checks: from a kept copy, not the device.
-    if (!device.is_cpu() && v.device().is_cpu() && is_integral(v.dtype())) b.x[k].set_host_mirror(v);
-  }
+  for (const auto& [k, v] : x) b.x[k] = moved(v);
   if (y.defined()) b.y = y.to(device);
-  if (groups.defined()) b.groups = groups.to(device);
+  if (groups.defined()) b.groups = moved(groups);
   return b;
 }
 

@@ -66,8 +66,8 @@ std::vector<float> predict(const CtrModel& model, const data::Dataset& data, int
   std::vector<float> out;
   out.reserve(order.size());
   Device dev = model.device();
-  // On a GPU the batches' predictions stay on the device and are read 64 batches at a time, one
-  // device-to-host copy, so the host queues batches ahead of the GPU.
+  // On a GPU the batches' predictions stay on the device and are read kDeviceReadEvery batches at
+  // a time, one device-to-host copy, so the host queues batches ahead of the GPU.
   TensorList pending;
   auto read = [&] {
     if (pending.empty()) return;
@@ -80,7 +80,7 @@ std::vector<float> predict(const CtrModel& model, const data::Dataset& data, int
     Tensor p = model.predict(data.gather(order, b, e, dev));
     if (p.numel() != e - b) fail("predict", "the model returned ", p.describe(), " for a batch of ", e - b, " rows");
     pending.push_back(reshape(p.detach(), {p.numel()}));
-    if (dev.is_cpu() || pending.size() >= 64) read();
+    if (dev.is_cpu() || pending.size() >= detail::kDeviceReadEvery) read();
   }
   read();
   return out;

@@ -17,7 +17,7 @@ class Progress {
   // no function: not shown).
   void update(int64_t done, double loss, const std::function<double()>& auc = {});
   // Whether update(done, ...) would draw now: fit() reads the device's losses and predictions
-  // only then (and every kReadEvery steps, and at the epoch's end).
+  // only then (and every kDeviceReadEvery steps, and at the epoch's end).
   bool due(int64_t done) const;
   void finish();  // ends the in-place line
 

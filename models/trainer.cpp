@@ -70,12 +70,11 @@ std::vector<float> host_predictions(const Tensor& logits, bool binary) {
 }
 
 // The losses and predictions of the steps not read yet. On a GPU they stay on the device and are
-// read together, two device-to-host copies, when the progress line is drawn, every kReadEvery
-// steps and at the epoch's end: the host queues steps ahead of the GPU instead of waiting for each
+// read together, two device-to-host copies, when the progress line is drawn, every
+// detail::kDeviceReadEvery steps and at the epoch's end: the host queues steps ahead of the GPU instead of waiting for each
 // step's loss. On the CPU reading costs nothing, and fit() reads after every step.
 class PendingSteps {
  public:
-  static constexpr size_t kReadEvery = 64;
   void add(const Tensor& loss, const Tensor& logits, int64_t step, int64_t rows) {
     losses_.push_back(reshape(loss.detach(), {1}));
     logits_.push_back(reshape(logits.detach(), {logits.numel()}));
@@ -175,7 +174,7 @@ TrainerState fit_impl(CtrModel& model, const data::Dataset& train, const data::D
       ++st.global_step;
       pending.add(loss, r.logits, st.global_step, e - b);
       for (int64_t i = b; i < e; ++i) labels.push_back(train.labels[static_cast<size_t>(order[i])]);
-      if (!(dev.is_cpu() || e == n || pending.size() >= PendingSteps::kReadEvery || progress.due(e))) continue;
+      if (!(dev.is_cpu() || e == n || pending.size() >= detail::kDeviceReadEvery || progress.due(e))) continue;
       pending.read(epoch, binary, sum_reduction, objective, preds);
       progress.update(e, objective / static_cast<double>(e), [&] {
         if (!binary) return static_cast<double>(NAN);

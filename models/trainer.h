@@ -38,6 +38,13 @@
 
 namespace dien {
 
+namespace detail {
+// On a GPU, fit() reads its steps' losses and predictions, and predict() its batches'
+// predictions, this many at a time (besides at progress ticks and the end): one read, not one
+// per step.
+inline constexpr size_t kDeviceReadEvery = 64;
+}  // namespace detail
+
 struct FitOptions {
   int64_t batch_size = 256;
   int epochs = 1;                 // total epochs (a resumed run continues up to this number)

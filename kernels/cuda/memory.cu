@@ -35,11 +35,7 @@ struct Event {  // destroyed when done with (a pending event is released once it
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
 };
-}  // namespace
 
-uint64_t device_to_host_copies() { return g_d2h.load(std::memory_order_relaxed); }
-
-namespace {
 bool page_locked(const void* host) {
   cudaPointerAttributes a{};
   if (cudaPointerGetAttributes(&a, host) != cudaSuccess) {
@@ -49,6 +45,8 @@ bool page_locked(const void* host) {
   return a.type == cudaMemoryTypeHost;
 }
 }  // namespace
+
+uint64_t device_to_host_copies() { return g_d2h.load(std::memory_order_relaxed); }
 
 void CudaBackend::copy_bytes(void* dst, Device dst_dev, const void* src, Device src_dev, size_t nbytes) {
   if (nbytes == 0) return;
